@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Courier",
+    products: [
+        .library(name: "Courier", targets: ["Courier"]),
+        .library(name: "CourierMemory", targets: ["CourierMemory"]),
+        .executable(name: "courier", targets: ["CourierCLI"]),
+    ],
+    targets: [
+        // Core: envelope, errors, transport SPI and registry, clock, configuration. No C.
+        .target(name: "Courier", path: "Sources/Courier"),
+        // In-process broker with scripted faults and a test harness.
+        .target(name: "CourierMemory", dependencies: ["Courier"], path: "Adapters/Memory"),
+        // The `courier` command-line tool.
+        .executableTarget(
+            name: "CourierCLI",
+            dependencies: ["Courier", "CourierMemory"],
+            path: "Sources/courier"
+        ),
+        .testTarget(name: "CourierTests", dependencies: ["Courier"]),
+        .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
+        .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,116 @@
+/// How a delivery is settled.
+public enum SettleAction: Sendable, Hashable, CustomStringConvertible {
+    /// Done: the broker forgets the message (for this group).
+    case ack
+    /// Not done: put the message back so it is delivered again.
+    case requeue
+    /// Not done and not to be retried: the broker drops it or routes it to its native dead-letter place.
+    case reject
+
+    public var description: String {
+        switch self {
+        case .ack: "ack"
+        case .requeue: "requeue"
+        case .reject: "reject"
+        }
+    }
+}
+
+/// Implemented by a transport to settle the deliveries it hands out. Part of the plugin SPI.
+public protocol DeliverySettler: Sendable {
+    /// Settles the delivery with `tag`. Throws ``CourierError/Code/invalidSettlement`` when the delivery
+    /// was already settled or its channel was lost (it will then be redelivered).
+    func settle(tag: UInt64, _ action: SettleAction) async throws
+}
+
+/// Where a delivery came from, for logs and fault headers.
+public struct DeliverySource: Sendable, Hashable {
+    /// The ``Transport/name`` of the transport that delivered it.
+    public var transport: String
+    public var topic: String
+    public var group: String?
+    public var partition: Int?
+    public var offset: Int64?
+
+    public init(transport: String, topic: String, group: String? = nil, partition: Int? = nil, offset: Int64? = nil) {
+        self.transport = transport
+        self.topic = topic
+        self.group = group
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
+/// One message handed to a subscriber. Settle it exactly once: ``ack()``, ``nack(requeue:)`` or ``reject()``.
+public struct Delivery: Sendable {
+    /// The message.
+    public let envelope: Envelope
+    /// 1 on the first delivery to this group, 2 on the first redelivery, and so on (as far as the broker
+    /// knows; Courier's own attempt count travels in the `courier-attempt` header).
+    public let deliveryCount: Int
+    /// Where it came from.
+    public let source: DeliverySource
+    /// The transport's handle for this delivery.
+    public let tag: UInt64
+    private let settler: any DeliverySettler
+
+    public init(envelope: Envelope, deliveryCount: Int, source: DeliverySource, tag: UInt64, settler: any DeliverySettler) {
+        self.envelope = envelope
+        self.deliveryCount = deliveryCount
+        self.source = source
+        self.tag = tag
+        self.settler = settler
+    }
+
+    /// Whether the broker delivered this message before.
+    public var isRedelivery: Bool { deliveryCount > 1 }
+
+    /// Settles with `action`.
+    public func settle(_ action: SettleAction) async throws {
+        try await settler.settle(tag: tag, action)
+    }
+
+    /// The message was handled; the broker forgets it.
+    public func ack() async throws { try await settle(.ack) }
+
+    /// The message was not handled: with `requeue` it is delivered again, without it it is rejected.
+    public func nack(requeue: Bool = true) async throws { try await settle(requeue ? .requeue : .reject) }
+
+    /// The message must not be delivered again.
+    public func reject() async throws { try await settle(.reject) }
+}
+
+/// The deliveries of one subscription, as an `AsyncSequence`.
+///
+/// The sequence ends when the subscription is closed (by ``close()``, by the transport's shutdown, or by
+/// cancelling the task that iterates it) and throws ``CourierError/Code/subscriptionLost`` when the
+/// transport loses it. Unsettled deliveries go back to the broker when the subscription closes.
+public struct DeliveryStream: AsyncSequence, Sendable {
+    public typealias Element = Delivery
+
+    private let deliveries: AsyncThrowingStream<Delivery, any Error>
+    private let closer: @Sendable () async -> Void
+
+    /// Makes a stream and the continuation a transport feeds it through. `onClose` runs once, when the
+    /// consumer closes the stream or stops iterating it.
+    public static func make(
+        onClose: @escaping @Sendable () async -> Void
+    ) -> (stream: DeliveryStream, continuation: AsyncThrowingStream<Delivery, any Error>.Continuation) {
+        let (deliveries, continuation) = AsyncThrowingStream<Delivery, any Error>.makeStream()
+        let once = OnceAction(onClose)
+        continuation.onTermination = { _ in Task { await once.run() } }
+        return (DeliveryStream(deliveries: deliveries, closer: { await once.run() }), continuation)
+    }
+
+    private init(deliveries: AsyncThrowingStream<Delivery, any Error>, closer: @escaping @Sendable () async -> Void) {
+        self.deliveries = deliveries
+        self.closer = closer
+    }
+
+    /// Ends the subscription; its unsettled deliveries go back to the broker.
+    public func close() async { await closer() }
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<Delivery, any Error>.AsyncIterator {
+        deliveries.makeAsyncIterator()
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// A message as Courier carries it: the payload plus the identity that survives retries, redeliveries,
+/// failover between transports and the durable spool.
+///
+/// The ``id`` names this message; the ``idempotencyKey`` names the business operation and defaults to the
+/// id. Neither changes once the envelope exists, whichever transport ends up carrying it.
+public struct Envelope: Sendable, Hashable {
+    /// The highest priority a message may have; priorities run from 0 (lowest) to 9.
+    public static let maxPriority: UInt8 = 9
+
+    /// A unique message id (a lowercase UUID unless the caller sets one).
+    public var id: String
+    /// The key the consumer side deduplicates on. Defaults to ``id``; set a business key (an order
+    /// number, say) to make two different messages count as the same operation.
+    public var idempotencyKey: String
+    /// The topic (Kafka topic, RabbitMQ routing key, memory topic) the message is published to.
+    public var topic: String
+    /// Messages with the same ordering key are consumed in publish order where the transport keeps order.
+    public var orderingKey: String?
+    /// Optional priority from 0 to 9; higher is delivered first where the transport supports priorities.
+    public var priority: UInt8?
+    /// Application headers. W3C `traceparent` and `tracestate` pass through untouched. Names starting
+    /// with `courier-` are reserved (see ``CourierHeader``).
+    public var headers: [String: String]
+    /// The message body.
+    public var payload: [UInt8]
+    /// A MIME type such as `application/json`.
+    public var contentType: String?
+    /// When the message was created.
+    public var timestamp: Date
+    /// Links related messages (a request and its reply, say).
+    public var correlationID: String?
+
+    public init(
+        topic: String,
+        payload: [UInt8],
+        id: String = Envelope.makeID(),
+        idempotencyKey: String? = nil,
+        orderingKey: String? = nil,
+        priority: UInt8? = nil,
+        headers: [String: String] = [:],
+        contentType: String? = nil,
+        timestamp: Date = Date(),
+        correlationID: String? = nil
+    ) {
+        self.id = id
+        self.idempotencyKey = idempotencyKey ?? id
+        self.topic = topic
+        self.orderingKey = orderingKey
+        self.priority = priority
+        self.headers = headers
+        self.payload = payload
+        self.contentType = contentType
+        self.timestamp = timestamp
+        self.correlationID = correlationID
+    }
+
+    /// Creates an envelope whose payload is the UTF-8 bytes of `text`.
+    public init(topic: String, text: String, id: String = Envelope.makeID(), headers: [String: String] = [:]) {
+        self.init(topic: topic, payload: Array(text.utf8), id: id, headers: headers, contentType: "text/plain")
+    }
+
+    /// The payload decoded as UTF-8, or `nil` when it is not valid UTF-8.
+    public var text: String? { String(validating: payload, as: UTF8.self) }
+
+    /// A fresh message id.
+    public static func makeID() -> String { UUID().uuidString.lowercased() }
+
+    /// Checks what every transport needs; throws ``CourierError/Code/invalidMessage`` or
+    /// ``CourierError/Code/messageTooLarge`` with the fix.
+    public func validate(maxPayloadBytes: Int? = nil) throws(CourierError) {
+        if topic.isEmpty {
+            throw CourierError(.invalidMessage, "message \(id) has an empty topic; set Envelope.topic")
+        }
+        if id.isEmpty {
+            throw CourierError(.invalidMessage, "message on topic \(topic) has an empty id; leave id to its default or set a unique one")
+        }
+        if idempotencyKey.isEmpty {
+            throw CourierError(.invalidMessage, "message \(id) has an empty idempotency key; leave it to default to the id or set a business key")
+        }
+        if let priority, priority > Envelope.maxPriority {
+            throw CourierError(.invalidMessage, "message \(id) has priority \(priority); priorities run from 0 to \(Envelope.maxPriority)")
+        }
+        if let maxPayloadBytes, payload.count > maxPayloadBytes {
+            throw CourierError(
+                .messageTooLarge,
+                "message \(id) has \(payload.count) payload bytes; this transport accepts at most \(maxPayloadBytes). Split the payload or raise the transport's limit"
+            )
+        }
+    }
+}

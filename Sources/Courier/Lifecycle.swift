@@ -1,0 +1,48 @@
+import Synchronization
+
+/// Runs an async action at most once, however many callers race to run it; later callers wait for it.
+public final class OnceAction: Sendable {
+    private let action: @Sendable () async -> Void
+    private let started = Atomic<Bool>(false)
+    private let done = Latch()
+
+    public init(_ action: @escaping @Sendable () async -> Void) { self.action = action }
+
+    public func run() async {
+        if started.exchange(true, ordering: .acquiringAndReleasing) {
+            await done.wait()
+            return
+        }
+        await action()
+        done.open()
+    }
+}
+
+/// A one-way gate: ``wait()`` suspends until ``open()`` is called, and returns at once afterwards.
+/// Transports use it to implement ``Transport/waitUntilShutdown()``.
+public final class Latch: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    public init() {}
+
+    public var isOpen: Bool { state.withLock { $0.isOpen } }
+
+    public func open() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.isOpen = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    public func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isOpen = state.withLock { state -> Bool in
+                if !state.isOpen { state.waiters.append(continuation) }
+                return state.isOpen
+            }
+            if isOpen { continuation.resume() }
+        }
+    }
+}
