@@ -1,1 +1,291 @@
 import Courier
+import Synchronization
+
+/// An in-process broker: topics with retained logs, consumer groups, per-key order, priorities,
+/// ack / requeue / reject with a delivery limit, and scripted faults on a controllable clock.
+///
+/// Transports made for `memory://NAME` with the same ``MemoryBrokers`` share one broker, so a test can
+/// publish through one transport, consume through another, and inject faults into the broker both see.
+public final class MemoryBroker: Sendable {
+    /// The broker's name (the host part of `memory://NAME`).
+    public let name: String
+    public let options: MemoryBrokerOptions
+    /// The clock confirm delays and scripted faults use.
+    public let clock: any CourierClock
+    private let state = Mutex(BrokerState())
+
+    public init(name: String, options: MemoryBrokerOptions = MemoryBrokerOptions(), clock: any CourierClock = SystemClock()) {
+        self.name = name
+        self.options = options
+        self.clock = clock
+    }
+
+    // MARK: Publishing
+
+    func publish(_ envelope: Envelope, transportName: String) async throws -> PublishConfirmation {
+        do {
+            try envelope.validate(maxPayloadBytes: options.maxMessageBytes)
+        } catch {
+            throw error.from(transport: transportName)
+        }
+        let stored: StoredConfirm = try await withCheckedThrowingContinuation { continuation in
+            state.withLock { state in
+                do throws(CourierError) {
+                    let result = try store(envelope, in: &state)
+                    if state.holdConfirms {
+                        state.heldConfirms.append((result, continuation))
+                    } else {
+                        continuation.resume(returning: result)
+                    }
+                } catch {
+                    continuation.resume(throwing: error.from(transport: transportName))
+                }
+            }
+        }
+        let delay = state.withLock { $0.confirmDelay }
+        if delay > .zero {
+            try await clock.sleep(for: delay)
+            if state.withLock({ $0.downEpoch }) != stored.downEpoch {
+                throw CourierError.outcomeUnknown(
+                    "memory broker \(name) went down before confirming message \(envelope.id); it may have been stored",
+                    transport: transportName
+                )
+            }
+        }
+        return PublishConfirmation(messageID: envelope.id, transport: transportName, topic: envelope.topic, offset: stored.offset)
+    }
+
+    /// Applies publish faults, stores the message and dispatches it. Runs under the lock.
+    private func store(_ envelope: Envelope, in state: inout BrokerState) throws(CourierError) -> StoredConfirm {
+        if state.isDown {
+            throw CourierError.unavailable("memory broker \(name) is down; retry later or fail over")
+        }
+        if state.publishFailures.count > 0 {
+            state.publishFailures.count -= 1
+            throw injectedPublishFailure(retriable: state.publishFailures.retriable)
+        }
+        if let probability = state.randomFailureProbability,
+           Double.random(in: 0..<1, using: &state.randomFailures) < probability {
+            throw injectedPublishFailure(retriable: true)
+        }
+        var topic = state.topics[envelope.topic] ?? MemoryTopic()
+        if topic.messages.count >= options.capacity { topic.trim() }
+        guard topic.messages.count < options.capacity else {
+            state.topics[envelope.topic] = topic
+            throw CourierError(
+                .backpressure,
+                "memory topic \(envelope.topic) holds \(options.capacity) messages not yet settled by every group; consume and settle them, or raise the capacity option",
+                isRetriable: true
+            )
+        }
+        let offset = topic.append(envelope)
+        state.topics[envelope.topic] = topic
+        state.emit(.published(envelope, offset: offset))
+        dispatch(topic: envelope.topic, in: &state)
+        return StoredConfirm(offset: offset, downEpoch: state.downEpoch)
+    }
+
+    private func injectedPublishFailure(retriable: Bool) -> CourierError {
+        CourierError(
+            .injectedFault,
+            "memory broker \(name) failed this publish on purpose (scripted fault)",
+            isRetriable: retriable,
+            isFatal: !retriable
+        )
+    }
+
+    // MARK: Subscribing
+
+    func subscribe(_ subscription: Subscription, owner: ObjectIdentifier, transportName: String) throws -> DeliveryStream {
+        do {
+            try subscription.validate()
+        } catch {
+            throw error.from(transport: transportName)
+        }
+        let memberID = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        let groupName = subscription.group ?? "private-\(memberID)"
+        let (stream, continuation) = DeliveryStream.make { [weak self] in
+            self?.removeMember(memberID, topic: subscription.topic, group: groupName)
+        }
+        try state.withLock { state throws(CourierError) in
+            if state.isDown {
+                throw CourierError.unavailable("memory broker \(name) is down; subscribe again once it is up", transport: transportName)
+            }
+            var topic = state.topics[subscription.topic] ?? MemoryTopic()
+            var group = topic.groups[groupName]
+                ?? MemoryGroup(name: groupName, isPrivate: subscription.group == nil, cursor: topic.baseOffset)
+            group.members.append(MemoryMember(
+                id: memberID, owner: owner, transportName: transportName,
+                prefetch: subscription.prefetch, continuation: continuation
+            ))
+            topic.groups[groupName] = group
+            state.topics[subscription.topic] = topic
+            dispatch(topic: subscription.topic, in: &state)
+        }
+        return stream
+    }
+
+    private func removeMember(_ memberID: UInt64, topic topicName: String, group groupName: String) {
+        state.withLock { state in
+            detach(members: { $0.id == memberID }, topic: topicName, group: groupName, ending: nil, in: &state)
+            dispatch(topic: topicName, in: &state)
+        }
+    }
+
+    /// Ends the subscriptions a transport opened; their unsettled deliveries go back to their groups.
+    func closeSubscriptions(of owner: ObjectIdentifier) {
+        state.withLock { state in
+            for (topicName, topic) in state.topics {
+                for groupName in topic.groups.keys {
+                    detach(members: { $0.owner == owner }, topic: topicName, group: groupName, ending: nil, in: &state)
+                }
+                dispatch(topic: topicName, in: &state)
+            }
+        }
+    }
+
+    /// Removes matching members, returns their in-flight deliveries and finishes their streams (with
+    /// `error` when given). A private group goes with its last member.
+    private func detach(
+        members predicate: (MemoryMember) -> Bool,
+        topic topicName: String,
+        group groupName: String,
+        ending error: CourierError?,
+        in state: inout BrokerState
+    ) {
+        guard var group = state.topics[topicName]?.groups[groupName] else { return }
+        let leaving = group.members.filter(predicate)
+        guard !leaving.isEmpty else { return }
+        let ids = Set(leaving.map(\.id))
+        for (tag, delivery) in group.inFlight where ids.contains(delivery.member) { state.tags[tag] = nil }
+        group.returnInFlight { ids.contains($0.member) }
+        group.members.removeAll { ids.contains($0.id) }
+        state.topics[topicName]?.groups[groupName] = group.isPrivate && group.members.isEmpty ? nil : group
+        for member in leaving {
+            if let error { member.continuation.finish(throwing: error) } else { member.continuation.finish() }
+        }
+    }
+
+    // MARK: Dispatch
+
+    /// Hands waiting messages to members with room, until none is eligible. Runs under the lock.
+    private func dispatch(topic topicName: String, in state: inout BrokerState) {
+        guard !state.isDown, var topic = state.topics[topicName] else { return }
+        for groupName in topic.groups.keys {
+            while let memberIndex = topic.groups[groupName]?.nextMemberWithRoom(),
+                  let offset = topic.takeNext(for: groupName) {
+                let delivered = hand(offset, of: topicName, topic: &topic, group: groupName, member: memberIndex, in: &state)
+                if delivered, state.duplicateDeliveries > 0 {
+                    state.duplicateDeliveries -= 1
+                    _ = hand(offset, of: topicName, topic: &topic, group: groupName, member: memberIndex, in: &state)
+                }
+            }
+        }
+        state.topics[topicName] = topic
+    }
+
+    /// Delivers one offset to one member; returns false (and puts the offset back) if the member's
+    /// stream has already ended.
+    private func hand(
+        _ offset: Int64, of topicName: String, topic: inout MemoryTopic, group groupName: String,
+        member memberIndex: Int, in state: inout BrokerState
+    ) -> Bool {
+        guard var group = topic.groups[groupName] else { return false }
+        defer { topic.groups[groupName] = group }
+        let member = group.members[memberIndex]
+        let envelope = topic.message(at: offset)
+        let count = (group.deliveryCounts[offset] ?? 0) + 1
+        state.nextID += 1
+        let tag = state.nextID
+        let delivery = Delivery(
+            envelope: envelope,
+            deliveryCount: count,
+            source: DeliverySource(
+                transport: member.transportName, topic: topicName,
+                group: group.isPrivate ? nil : groupName, offset: offset
+            ),
+            tag: tag,
+            settler: self
+        )
+        if case .terminated = member.continuation.yield(delivery) {
+            group.requeue(offset)
+            group.members.remove(at: memberIndex)
+            group.nextMember = 0
+            return false
+        }
+        group.deliveryCounts[offset] = count
+        group.inFlight[tag] = InFlightDelivery(offset: offset, member: member.id, key: envelope.orderingKey)
+        if let key = envelope.orderingKey { group.keysInFlight[key, default: 0] += 1 }
+        group.members[memberIndex].inFlight += 1
+        state.tags[tag] = (topicName, groupName)
+        state.emit(.delivered(envelope, group: groupName, deliveryCount: count, tag: tag))
+        return true
+    }
+
+    // MARK: Inspection
+
+    /// Messages that were requeued past ``MemoryBrokerOptions/maxDeliveries`` and parked, per topic.
+    public func parkedMessages(topic: String) -> [Envelope] { state.withLock { $0.parked[topic] ?? [] } }
+
+    /// Messages currently retained by `topic`.
+    public func retainedCount(topic: String) -> Int { state.withLock { $0.topics[topic]?.messages.count ?? 0 } }
+
+    /// Deliveries of `topic` handed out and not yet settled, over all groups.
+    public func unsettledCount(topic: String) -> Int {
+        state.withLock { $0.topics[topic]?.groups.values.reduce(0) { $0 + $1.inFlight.count } ?? 0 }
+    }
+
+    /// Whether a ``MemoryFault/down`` is in force.
+    public var isDown: Bool { state.withLock { $0.isDown } }
+
+    /// Calls `observer` with every event from now on, in order, until the returned token is cancelled.
+    /// The observer runs under the broker's lock: it must be quick and must not call the broker.
+    public func observe(_ observer: @escaping @Sendable (MemoryEvent) -> Void) -> ObservationToken {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            state.observers[state.nextID] = observer
+            return state.nextID
+        }
+        return ObservationToken { [weak self] in _ = self?.state.withLock { $0.observers.removeValue(forKey: id) } }
+    }
+
+    // MARK: Internals for the fault extension
+
+    func withState<Result, Failure: Error>(
+        _ body: (inout sending BrokerState) throws(Failure) -> sending Result
+    ) throws(Failure) -> sending Result {
+        try state.withLock(body)
+    }
+
+    func redispatch(topic: String, in state: inout BrokerState) { dispatch(topic: topic, in: &state) }
+
+    func redispatchAll(in state: inout BrokerState) {
+        for topicName in state.topics.keys { dispatch(topic: topicName, in: &state) }
+    }
+
+    func dropSubscriptions(topic: String?, in state: inout BrokerState) {
+        let error = CourierError(
+            .subscriptionLost,
+            "memory broker \(name) dropped the subscription (scripted fault); subscribe again",
+            isRetriable: true
+        )
+        for (topicName, memoryTopic) in state.topics where topic == nil || topic == topicName {
+            for groupName in memoryTopic.groups.keys {
+                detach(members: { _ in true }, topic: topicName, group: groupName, ending: error, in: &state)
+            }
+        }
+    }
+}
+
+/// Cancels an observation when told to.
+public final class ObservationToken: Sendable {
+    private let cancellation: OnceAction
+
+    init(_ cancel: @escaping @Sendable () -> Void) { cancellation = OnceAction { cancel() } }
+
+    /// Stops the observation.
+    public func cancel() async { await cancellation.run() }
+}

@@ -1,0 +1,173 @@
+import Courier
+
+/// A subscriber attached to a group.
+struct MemoryMember {
+    let id: UInt64
+    /// Identifies the transport that subscribed, so its shutdown closes only its own members.
+    let owner: ObjectIdentifier
+    let transportName: String
+    let prefetch: Int
+    let continuation: AsyncThrowingStream<Delivery, any Error>.Continuation
+    var inFlight = 0
+}
+
+/// A delivery handed out and not yet settled.
+struct InFlightDelivery {
+    let offset: Int64
+    let member: UInt64
+    let key: String?
+}
+
+/// One consumer group's position in a topic: like a Kafka group's offsets plus RabbitMQ's unacked set.
+struct MemoryGroup {
+    let name: String
+    /// A private group belongs to one subscription with no group name and vanishes with it.
+    let isPrivate: Bool
+    /// Offsets below the cursor have all been handed out at least once.
+    var cursor: Int64
+    /// Offsets below the cursor to hand out again (requeued, or returned by a lost member), ascending.
+    var waiting: [Int64] = []
+    var inFlight: [UInt64: InFlightDelivery] = [:]
+    /// How many deliveries of each ordering key are in flight (duplicates can make it more than one).
+    var keysInFlight: [String: Int] = [:]
+    /// How often each unsettled offset has been delivered.
+    var deliveryCounts: [Int64: Int] = [:]
+    var members: [MemoryMember] = []
+    var nextMember = 0
+
+    init(name: String, isPrivate: Bool, cursor: Int64) {
+        self.name = name
+        self.isPrivate = isPrivate
+        self.cursor = cursor
+    }
+
+    /// Everything below this offset is settled for the group, so the topic may drop it.
+    var lowWatermark: Int64 {
+        var mark = cursor
+        if let first = waiting.first { mark = min(mark, first) }
+        for delivery in inFlight.values { mark = min(mark, delivery.offset) }
+        return mark
+    }
+
+    /// Puts `offset` back in line, keeping `waiting` sorted and free of repeats.
+    mutating func requeue(_ offset: Int64) {
+        var low = 0, high = waiting.count
+        while low < high {
+            let middle = (low + high) / 2
+            if waiting[middle] < offset { low = middle + 1 } else { high = middle }
+        }
+        if low < waiting.count, waiting[low] == offset { return }
+        waiting.insert(offset, at: low)
+    }
+
+    /// Removes a settled or returned delivery from the in-flight books.
+    mutating func release(tag: UInt64) -> InFlightDelivery? {
+        guard let delivery = inFlight.removeValue(forKey: tag) else { return nil }
+        if let key = delivery.key {
+            let remaining = (keysInFlight[key] ?? 1) - 1
+            keysInFlight[key] = remaining > 0 ? remaining : nil
+        }
+        if let index = members.firstIndex(where: { $0.id == delivery.member }) {
+            members[index].inFlight -= 1
+        }
+        return delivery
+    }
+
+    /// Returns every in-flight delivery of the members matching `predicate` to the line.
+    mutating func returnInFlight(where predicate: (InFlightDelivery) -> Bool) {
+        for (tag, delivery) in inFlight where predicate(delivery) {
+            _ = release(tag: tag)
+            requeue(delivery.offset)
+        }
+    }
+
+    /// The member that should take the next delivery (round robin among those under their prefetch).
+    mutating func nextMemberWithRoom() -> Int? {
+        guard !members.isEmpty else { return nil }
+        for step in 0..<members.count {
+            let index = (nextMember + step) % members.count
+            if members[index].inFlight < members[index].prefetch {
+                nextMember = (index + 1) % members.count
+                return index
+            }
+        }
+        return nil
+    }
+}
+
+/// A topic: a log of messages, retained up to a capacity, and the groups reading it.
+struct MemoryTopic {
+    /// How far past the cursor dispatch looks for a message whose key is free.
+    static let scanWindow: Int64 = 4096
+
+    var messages: [Envelope] = []
+    /// The offset of `messages[0]`.
+    var baseOffset: Int64 = 0
+    var groups: [String: MemoryGroup] = [:]
+    /// Set once any message carries a priority, so dispatch without priorities stays a cheap scan.
+    var hasPriorities = false
+
+    var endOffset: Int64 { baseOffset + Int64(messages.count) }
+
+    func message(at offset: Int64) -> Envelope { messages[Int(offset - baseOffset)] }
+
+    mutating func append(_ envelope: Envelope) -> Int64 {
+        messages.append(envelope)
+        if envelope.priority != nil { hasPriorities = true }
+        return endOffset - 1
+    }
+
+    /// Drops messages every group has settled. With no group yet, everything is kept for the first one.
+    mutating func trim() {
+        guard !groups.isEmpty else { return }
+        let mark = groups.values.map(\.lowWatermark).min() ?? baseOffset
+        guard mark > baseOffset else { return }
+        messages.removeFirst(Int(mark - baseOffset))
+        baseOffset = mark
+    }
+
+    /// Picks the next offset `group` may receive, or `nil`: per ordering key only the oldest waiting
+    /// message is eligible and only when no message of that key is in flight; among eligible messages the
+    /// highest priority wins, then the lowest offset. Moves the cursor and `waiting` accordingly.
+    mutating func takeNext(for groupName: String) -> Int64? {
+        guard var group = groups[groupName] else { return nil }
+        defer { groups[groupName] = group }
+        var seenKeys: Set<String> = []
+        var best: (offset: Int64, priority: UInt8, fromWaiting: Int?)?
+
+        func consider(_ offset: Int64, waitingIndex: Int?) -> Bool {
+            let envelope = message(at: offset)
+            if let key = envelope.orderingKey {
+                let blocked = seenKeys.contains(key) || group.keysInFlight[key] != nil
+                seenKeys.insert(key)
+                if blocked { return false }
+            }
+            let priority = envelope.priority ?? 0
+            if priority > best?.priority ?? 0 || best == nil {
+                best = (offset, priority, waitingIndex)
+            }
+            // Without priorities the first eligible message wins; with them, only a 9 ends the search.
+            return !hasPriorities || priority == Envelope.maxPriority
+        }
+
+        var done = false
+        for (index, offset) in group.waiting.enumerated() where !done {
+            done = consider(offset, waitingIndex: index)
+        }
+        var offset = group.cursor
+        let limit = min(endOffset, group.cursor + Self.scanWindow)
+        while !done, offset < limit {
+            done = consider(offset, waitingIndex: nil)
+            offset += 1
+        }
+        guard let chosen = best else { return nil }
+        if let index = chosen.fromWaiting {
+            group.waiting.remove(at: index)
+        } else {
+            // Offsets skipped between the cursor and the chosen one wait their turn.
+            for skipped in group.cursor..<chosen.offset { group.waiting.append(skipped) }
+            group.cursor = chosen.offset + 1
+        }
+        return chosen.offset
+    }
+}
