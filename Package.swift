@@ -22,6 +22,13 @@ let package = Package(
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
         .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
+        // Samples/: small programs a newcomer copies from, built and tested with everything else.
+        .target(name: "OrderHandlerSample", dependencies: ["Courier"], path: "Samples/OrderHandler/Sources"),
+        .testTarget(
+            name: "OrderHandlerSampleTests",
+            dependencies: ["OrderHandlerSample", "Courier", "CourierMemory"],
+            path: "Samples/OrderHandler/Tests"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
