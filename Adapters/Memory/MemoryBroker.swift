@@ -194,7 +194,8 @@ public final class MemoryBroker: Sendable {
         member memberIndex: Int, in state: inout BrokerState
     ) -> Bool {
         guard var group = topic.groups[groupName] else { return false }
-        defer { topic.groups[groupName] = group }
+        // A private group goes with its last member, as in detach.
+        defer { topic.groups[groupName] = group.isPrivate && group.members.isEmpty ? nil : group }
         let member = group.members[memberIndex]
         let envelope = topic.message(at: offset)
         let count = (group.deliveryCounts[offset] ?? 0) + 1
@@ -211,6 +212,11 @@ public final class MemoryBroker: Sendable {
             settler: self
         )
         if case .terminated = member.continuation.yield(delivery) {
+            // The subscriber stopped iterating before its close ran (that runs in a task of its own and
+            // will then find no member to detach), so detach it fully here: its unsettled deliveries go
+            // back in line too, or they would stay in flight for good and block their ordering keys.
+            for (tag, unsettled) in group.inFlight where unsettled.member == member.id { state.tags[tag] = nil }
+            group.returnInFlight { $0.member == member.id }
             group.requeue(offset)
             group.members.remove(at: memberIndex)
             group.nextMember = 0
