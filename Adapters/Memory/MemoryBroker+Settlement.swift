@@ -2,9 +2,10 @@ import Courier
 
 extension MemoryBroker: DeliverySettler {
     /// Settles a delivery: ack forgets it for the group, requeue puts it back in line (parking it once it
-    /// reaches the delivery limit), reject drops it for the group.
+    /// reaches the delivery limit), reject drops it for the group, redeliver brings it back to the group
+    /// after a delay on the broker's clock with the given headers merged in.
     public func settle(tag: UInt64, _ action: SettleAction) async throws {
-        try withState { state throws(CourierError) in
+        let delayed = try withState { state throws(CourierError) -> (topic: String, group: String, offset: Int64, delay: Duration)? in
             guard let (topicName, groupName) = state.tags.removeValue(forKey: tag),
                   var topic = state.topics[topicName],
                   var group = topic.groups[groupName],
@@ -15,24 +16,53 @@ extension MemoryBroker: DeliverySettler {
                     "delivery \(tag) on memory broker \(name) was already settled, or its subscription or the broker went down since; it will be (or was) delivered again"
                 )
             }
-            let envelope = topic.message(at: delivery.offset)
-            let count = group.deliveryCounts[delivery.offset] ?? 1
-            let stillInFlight = group.inFlight.values.contains { $0.offset == delivery.offset }
+            let offset = delivery.offset
+            let envelope = topic.message(at: offset, for: group)
+            let count = group.deliveryCounts[offset] ?? 1
+            let stillInFlight = group.inFlight.values.contains { $0.offset == offset }
+            var redelivery: (String, String, Int64, Duration)?
             switch action {
             case .ack, .reject:
-                if !stillInFlight { group.deliveryCounts[delivery.offset] = nil }
+                if !stillInFlight { group.forget(offset) }
             case .requeue:
                 if count >= options.maxDeliveries {
-                    if !stillInFlight { group.deliveryCounts[delivery.offset] = nil }
+                    if !stillInFlight { group.forget(offset) }
                     state.parked[topicName, default: []].append(envelope)
                     state.emit(.parked(envelope, group: groupName, deliveryCount: count))
                 } else {
-                    group.requeue(delivery.offset)
+                    group.requeue(offset)
+                }
+            case .redeliver(let delay, let headers):
+                var changed = envelope
+                changed.headers.merge(headers) { _, new in new }
+                group.overrides[offset] = changed
+                if delay > .zero {
+                    group.delayed.insert(offset)
+                    redelivery = (topicName, groupName, offset, delay)
+                } else {
+                    group.requeue(offset)
                 }
             }
             topic.groups[groupName] = group
             state.topics[topicName] = topic
             state.emit(.settled(envelope, group: groupName, action: action, tag: tag))
+            redispatch(topic: topicName, in: &state)
+            return redelivery
+        }
+        if let delayed {
+            Task { [clock] in
+                try? await clock.sleep(for: delayed.delay)
+                self.endDelay(of: delayed.offset, topic: delayed.topic, group: delayed.group)
+            }
+        }
+    }
+
+    /// A redelivery delay ended: the message joins the group's line again.
+    private func endDelay(of offset: Int64, topic topicName: String, group groupName: String) {
+        withState { state in
+            guard var group = state.topics[topicName]?.groups[groupName], group.delayed.remove(offset) != nil else { return }
+            group.requeue(offset)
+            state.topics[topicName]?.groups[groupName] = group
             redispatch(topic: topicName, in: &state)
         }
     }

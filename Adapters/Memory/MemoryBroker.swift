@@ -197,7 +197,7 @@ public final class MemoryBroker: Sendable {
         // A private group goes with its last member, as in detach.
         defer { topic.groups[groupName] = group.isPrivate && group.members.isEmpty ? nil : group }
         let member = group.members[memberIndex]
-        let envelope = topic.message(at: offset)
+        let envelope = topic.message(at: offset, for: group)
         let count = (group.deliveryCounts[offset] ?? 0) + 1
         state.nextID += 1
         let tag = state.nextID

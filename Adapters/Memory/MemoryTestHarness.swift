@@ -39,13 +39,21 @@ public final class MemoryTestHarness: Sendable {
             settlements.filter { $0.action == action && (topic == nil || $0.envelope.topic == topic) }
         }
 
+        /// Settlements that scheduled a delayed redelivery, optionally only for `topic`.
+        public func redeliveries(topic: String? = nil) -> [SettlementRecord] {
+            settlements.filter {
+                guard case .redeliver = $0.action else { return false }
+                return topic == nil || $0.envelope.topic == topic
+            }
+        }
+
         /// Ids acknowledged at least once, optionally only for `topic`.
         public func ackedIDs(topic: String? = nil) -> Set<String> { Set(settlements(.ack, topic: topic).map(\.envelope.id)) }
 
         /// One line of counts, for failure messages.
         public var summary: String {
             "published \(published.count), delivered \(deliveries.count), acked \(settlements(.ack).count), "
-                + "requeued \(settlements(.requeue).count), rejected \(settlements(.reject).count), parked \(parked.count), faults \(faults.count)"
+                + "requeued \(settlements(.requeue).count), redelivered later \(redeliveries().count), rejected \(settlements(.reject).count), parked \(parked.count), faults \(faults.count)"
         }
 
         mutating func add(_ event: MemoryEvent) {

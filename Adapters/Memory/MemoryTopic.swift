@@ -34,6 +34,10 @@ struct MemoryGroup {
     var deliveryCounts: [Int64: Int] = [:]
     var members: [MemoryMember] = []
     var nextMember = 0
+    /// Offsets waiting out a redelivery delay; they come back into `waiting` when it ends.
+    var delayed: Set<Int64> = []
+    /// Per-group copies of messages whose headers a redelivery changed.
+    var overrides: [Int64: Envelope] = [:]
 
     init(name: String, isPrivate: Bool, cursor: Int64) {
         self.name = name
@@ -46,6 +50,7 @@ struct MemoryGroup {
         var mark = cursor
         if let first = waiting.first { mark = min(mark, first) }
         for delivery in inFlight.values { mark = min(mark, delivery.offset) }
+        for offset in delayed { mark = min(mark, offset) }
         return mark
     }
 
@@ -58,6 +63,12 @@ struct MemoryGroup {
         }
         if low < waiting.count, waiting[low] == offset { return }
         waiting.insert(offset, at: low)
+    }
+
+    /// Drops the bookkeeping of an offset that is settled for good.
+    mutating func forget(_ offset: Int64) {
+        deliveryCounts[offset] = nil
+        overrides[offset] = nil
     }
 
     /// Removes a settled or returned delivery from the in-flight books.
@@ -111,6 +122,11 @@ struct MemoryTopic {
 
     func message(at offset: Int64) -> Envelope { messages[Int(offset - baseOffset)] }
 
+    /// The message as `group` sees it: with the headers a redelivery merged in, if any.
+    func message(at offset: Int64, for group: MemoryGroup) -> Envelope {
+        group.overrides[offset] ?? message(at: offset)
+    }
+
     mutating func append(_ envelope: Envelope) -> Int64 {
         messages.append(envelope)
         if envelope.priority != nil { hasPriorities = true }
@@ -136,7 +152,7 @@ struct MemoryTopic {
         var best: (offset: Int64, priority: UInt8, fromWaiting: Int?)?
 
         func consider(_ offset: Int64, waitingIndex: Int?) -> Bool {
-            let envelope = message(at: offset)
+            let envelope = message(at: offset, for: group)
             if let key = envelope.orderingKey {
                 let blocked = seenKeys.contains(key) || group.keysInFlight[key] != nil
                 seenKeys.insert(key)

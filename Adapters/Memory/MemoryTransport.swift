@@ -28,7 +28,7 @@ public final class MemoryTransport: Transport {
             consumerGroups: true,
             orderingPerKey: true,
             persistence: true,
-            nativeDelayedDelivery: false,
+            nativeDelayedDelivery: true,
             nativeDeadLettering: false,
             priorities: true,
             exactlyOnceDelivery: false,

@@ -6,12 +6,18 @@ public enum SettleAction: Sendable, Hashable, CustomStringConvertible {
     case requeue
     /// Not done and not to be retried: the broker drops it or routes it to its native dead-letter place.
     case reject
+    /// Not done: deliver it again to this group only, no sooner than `after`, with `headers` merged into
+    /// its headers (the consumer pipeline carries its attempt count this way). Transports do it natively
+    /// where they can (memory: on its clock) and through retry destinations otherwise (RabbitMQ: per-delay
+    /// TTL queues; Kafka: retry topics). The original is settled once the redelivery is safely scheduled.
+    case redeliver(after: Duration, headers: [String: String])
 
     public var description: String {
         switch self {
         case .ack: "ack"
         case .requeue: "requeue"
         case .reject: "reject"
+        case .redeliver(let delay, _): "redeliver after \(delay)"
         }
     }
 }
@@ -78,6 +84,11 @@ public struct Delivery: Sendable {
 
     /// The message must not be delivered again.
     public func reject() async throws { try await settle(.reject) }
+
+    /// Deliver the message again to this group after `delay`, with `headers` merged into its headers.
+    public func redeliver(after delay: Duration, headers: [String: String] = [:]) async throws {
+        try await settle(.redeliver(after: delay, headers: headers))
+    }
 }
 
 /// The deliveries of one subscription, as an `AsyncSequence`.
