@@ -1,0 +1,43 @@
+# Courier developer entry points. `make` alone lists them.
+# CI runs `bash .ci/run`, which is `make test`.
+
+# swift from PATH; else the toolchain location the Courier CI image uses (/opt/swift).
+SWIFT ?= $(or $(shell command -v swift 2>/dev/null),$(wildcard /opt/swift/usr/bin/swift),swift)
+# Extra flags for swift build/test, e.g. `make test SWIFT_FLAGS="-c release"`.
+SWIFT_FLAGS ?=
+# The broker `.ci/rabbitmq start` runs; integration tests read this to find it.
+COURIER_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build demo test rabbitmq-start rabbitmq-stop clean
+
+help: ## List the targets
+	@echo "Courier make targets:"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo "Variables: SWIFT=$(SWIFT) SWIFT_FLAGS=$(SWIFT_FLAGS)"
+
+# Scripts run through bash so a checkout without exec bits still works.
+deps: ## Install missing Debian packages (C libraries, rabbitmq-server); silent when all are present
+	@bash .ci/install-deps
+
+build: deps ## Build all targets (swift build)
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+# The bin path follows SWIFT_FLAGS (.build/debug by default, .build/release with -c release).
+demo: deps ## Build, then run `courier demo`
+	$(SWIFT) build $(SWIFT_FLAGS)
+	"$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/courier" demo
+
+test: export COURIER_AMQP_URL := $(COURIER_AMQP_URL)
+test: deps ## Start a loopback RabbitMQ, then run the whole test suite (swift test)
+	@bash .ci/rabbitmq start
+	$(SWIFT) test $(SWIFT_FLAGS)
+
+rabbitmq-start: deps ## Start the local RabbitMQ (127.0.0.1:5672, state in .courier/rabbitmq)
+	@bash .ci/rabbitmq start
+
+rabbitmq-stop: ## Stop the local RabbitMQ
+	@bash .ci/rabbitmq stop
+
+clean: rabbitmq-stop ## Stop RabbitMQ, remove build products and its state (.build, .courier/rabbitmq)
+	rm -rf .build .courier/rabbitmq
