@@ -46,8 +46,8 @@ public struct CourierConfiguration: Sendable {
             entries = try ConfigurationFile.read(path: path)
         }
         if let list = nonEmpty(sources.environment[ConfigurationSources.transportsVariable]) {
-            entries = list.split(separator: ",").enumerated().map { index, url in
-                RawTransport(origin: "\(ConfigurationSources.transportsVariable) entry \(index + 1)", url: url.trimmingCharacters(in: .whitespaces))
+            entries = splitURLList(list).enumerated().map { index, url in
+                RawTransport(origin: "\(ConfigurationSources.transportsVariable) entry \(index + 1)", url: url)
             }
         }
         if !sources.transportURLs.isEmpty {
@@ -74,6 +74,27 @@ public struct CourierConfiguration: Sendable {
             named.message = "\(entry.origin): \(error.message)"
             throw named
         }
+    }
+
+    /// Splits `URL[,URL...]` at the commas that start a new `scheme://`, so a Kafka host list such as
+    /// `kafka://a:9092,b:9092` stays one URL.
+    private static func splitURLList(_ list: String) -> [String] {
+        var urls: [String] = []
+        for piece in list.split(separator: ",") {
+            let text = piece.trimmingCharacters(in: .whitespaces)
+            if let last = urls.last, !startsWithScheme(text) {
+                urls[urls.count - 1] = last + "," + text
+            } else {
+                urls.append(text)
+            }
+        }
+        return urls
+    }
+
+    private static func startsWithScheme(_ text: String) -> Bool {
+        guard let end = text.range(of: "://")?.lowerBound else { return false }
+        let scheme = text[..<end]
+        return !scheme.isEmpty && scheme.allSatisfy { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }
     }
 
     private static func nonEmpty(_ text: String?) -> String? {

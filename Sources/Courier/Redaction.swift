@@ -9,11 +9,25 @@ public enum Redaction {
         while let schemeEnd = rest.range(of: "://") {
             result += rest[..<schemeEnd.upperBound]
             rest = rest[schemeEnd.upperBound...]
-            let urlEnd = rest.firstIndex(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" }) ?? rest.endIndex
+            var urlEnd = rest.firstIndex(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" }) ?? rest.endIndex
+            // A list such as `amqp://u:p@a,kafka://v:q@b` holds the next URL in the same word: end this one
+            // before the next one's scheme (and the comma that separates them) so both are redacted.
+            if let next = rest[..<urlEnd].range(of: "://") {
+                var start = next.lowerBound
+                while start > rest.startIndex, isSchemeCharacter(rest[rest.index(before: start)]) {
+                    start = rest.index(before: start)
+                }
+                if start > rest.startIndex, rest[rest.index(before: start)] == "," { start = rest.index(before: start) }
+                urlEnd = start
+            }
             result += redactURLTail(rest[..<urlEnd])
             rest = rest[urlEnd...]
         }
         return result + rest
+    }
+
+    private static func isSchemeCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || character == "+" || character == "-" || character == ".")
     }
 
     /// Redacts what follows `scheme://` in one URL.

@@ -32,7 +32,7 @@ public struct TransportURL: Sendable, Hashable, CustomStringConvertible {
         guard let schemeEnd = text.range(of: "://") else {
             throw CourierError(
                 .invalidConfiguration,
-                "\"\(Self.redact(text))\" is not a transport URL; write scheme://host, for example memory://tests, amqp://guest:guest@127.0.0.1:5672/ or kafka://127.0.0.1:9092"
+                "\"\(Self.redactUnparsed(text))\" is not a transport URL; write scheme://host, for example memory://tests, amqp://guest:guest@127.0.0.1:5672/ or kafka://127.0.0.1:9092"
             )
         }
         let scheme = String(text[..<schemeEnd.lowerBound]).lowercased()
@@ -99,6 +99,19 @@ public struct TransportURL: Sendable, Hashable, CustomStringConvertible {
     /// Redacts the password and secret query values in URL-looking text, parsed or not.
     public static func redact(_ text: String) -> String { Redaction.scrub(text) }
 
+    /// Redacts text that has no `://`, where ``redact(_:)`` cannot tell where a password sits: everything
+    /// before the last `@` and every query value are hidden.
+    private static func redactUnparsed(_ text: String) -> String {
+        var shown = Substring(text)
+        var prefix = ""
+        if let at = shown.lastIndex(of: "@") {
+            prefix = "***@"
+            shown = shown[shown.index(after: at)...]
+        }
+        if let mark = shown.firstIndex(of: "?") { shown = shown[...mark] + "***" }
+        return prefix + shown
+    }
+
     private static func parseEndpoint(_ part: Substring, in text: String) throws(CourierError) -> Endpoint {
         if part.isEmpty {
             throw CourierError(.invalidConfiguration, "\"\(redact(text))\" has an empty host in its host list; separate hosts with single commas")
@@ -111,10 +124,17 @@ public struct TransportURL: Sendable, Hashable, CustomStringConvertible {
             }
             hostPart = part[part.index(after: part.startIndex)..<close]
             let after = part[part.index(after: close)...]
-            if after.hasPrefix(":") { portPart = after.dropFirst() }
+            if after.hasPrefix(":") {
+                portPart = after.dropFirst()
+            } else if !after.isEmpty {
+                throw CourierError(.invalidConfiguration, "\"\(redact(text))\" has \"\(after)\" after the closing ] of an IPv6 host; write [address]:port")
+            }
         } else if let colon = part.lastIndex(of: ":") {
             hostPart = part[..<colon]
             portPart = part[part.index(after: colon)...]
+        }
+        if hostPart.isEmpty {
+            throw CourierError(.invalidConfiguration, "\"\(redact(text))\" has an empty host in \"\(part)\"; write host or host:port")
         }
         var port: Int?
         if let portPart {

@@ -1,0 +1,95 @@
+import Courier
+import Synchronization
+import Testing
+
+/// Records every settlement it is asked for.
+final class RecordingSettler: DeliverySettler {
+    let settled = Mutex<[(tag: UInt64, action: SettleAction)]>([])
+
+    func settle(tag: UInt64, _ action: SettleAction) async throws {
+        settled.withLock { $0.append((tag, action)) }
+    }
+
+    var actions: [SettleAction] { settled.withLock { $0.map(\.action) } }
+    var tags: [UInt64] { settled.withLock { $0.map(\.tag) } }
+}
+
+@Suite("Delivery, DeliveryStream and Subscription", .timeLimit(.minutes(1)))
+struct DeliveryTests {
+    func delivery(tag: UInt64, count: Int = 1, settler: RecordingSettler) -> Delivery {
+        Delivery(
+            envelope: Envelope(topic: "t", text: "x"), deliveryCount: count,
+            source: DeliverySource(transport: "fake", topic: "t"), tag: tag, settler: settler
+        )
+    }
+
+    @Test func settlementsReachTheSettlerWithTheTag() async throws {
+        let settler = RecordingSettler()
+        try await delivery(tag: 1, settler: settler).ack()
+        try await delivery(tag: 2, settler: settler).nack()
+        try await delivery(tag: 3, settler: settler).nack(requeue: false)
+        try await delivery(tag: 4, settler: settler).reject()
+        #expect(settler.tags == [1, 2, 3, 4])
+        #expect(settler.actions == [.ack, .requeue, .reject, .reject])
+        #expect(SettleAction.requeue.description == "requeue")
+    }
+
+    @Test func redeliveryFollowsTheDeliveryCount() {
+        let settler = RecordingSettler()
+        #expect(!delivery(tag: 1, count: 1, settler: settler).isRedelivery)
+        #expect(delivery(tag: 1, count: 2, settler: settler).isRedelivery)
+    }
+
+    @Test func streamYieldsDeliveriesAndClosesOnce() async throws {
+        let closes = Counter()
+        let closed = Latch()
+        let (stream, continuation) = DeliveryStream.make {
+            closes.increment()
+            closed.open()
+        }
+        let settler = RecordingSettler()
+        continuation.yield(delivery(tag: 7, settler: settler))
+        continuation.yield(delivery(tag: 8, settler: settler))
+        continuation.finish()
+        var tags: [UInt64] = []
+        for try await item in stream { tags.append(item.tag) }
+        #expect(tags == [7, 8])
+
+        await stream.close()
+        await stream.close()
+        await closed.wait()
+        #expect(closes.value == 1)
+    }
+
+    @Test func streamRethrowsTheTransportsError() async throws {
+        let (stream, continuation) = DeliveryStream.make {}
+        continuation.finish(throwing: CourierError(.subscriptionLost, "connection lost"))
+        let error = await #expect(throws: CourierError.self) {
+            for try await _ in stream {}
+        }
+        #expect(error?.code == .subscriptionLost)
+    }
+
+    @Test func subscriptionValidation() throws {
+        try Subscription(topic: "orders", group: "billing", prefetch: 1).validate()
+        try Subscription(topic: "orders").validate()
+
+        let emptyTopic = try #require(throws: CourierError.self) { try Subscription(topic: "").validate() }
+        #expect(emptyTopic.message.contains("topic is empty"))
+        let emptyGroup = try #require(throws: CourierError.self) { try Subscription(topic: "t", group: "").validate() }
+        #expect(emptyGroup.message.contains("group is empty"))
+        let prefetch = try #require(throws: CourierError.self) { try Subscription(topic: "t", prefetch: 0).validate() }
+        #expect(prefetch.message.contains("prefetch is 0"))
+        #expect([emptyTopic, emptyGroup, prefetch].allSatisfy { $0.code == .invalidConfiguration })
+    }
+
+    @Test func capabilitiesListing() {
+        let listing = TransportCapabilities(consumerGroups: true, nativeDelayedDelivery: true, maxMessageBytes: 1_024).listing
+        #expect(listing.map(\.name) == [
+            "consumer-groups", "ordering-per-key", "persistence", "delayed-delivery", "dead-lettering", "priorities",
+            "exactly-once-delivery", "max-message-bytes",
+        ])
+        #expect(listing.map(\.value) == ["yes", "no", "no", "native", "no", "no", "no", "1024"])
+        #expect(TransportCapabilities().listing.last?.value == "unlimited")
+    }
+}
