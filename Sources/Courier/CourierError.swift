@@ -84,6 +84,8 @@ public struct CourierError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unsupported: Code = "unsupported"
         /// An error the transport cannot recover from; recreate it.
         public static let fatal: Code = "fatal"
+        /// A circuit breaker refused the call; try another transport or later.
+        public static let circuitOpen: Code = "circuit-open"
         /// A fault injected on purpose by a test script.
         public static let injectedFault: Code = "injected-fault"
     }
