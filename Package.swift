@@ -6,11 +6,15 @@ let package = Package(
     products: [
         .library(name: "Courier", targets: ["Courier"]),
         .library(name: "CourierMemory", targets: ["CourierMemory"]),
+        .library(name: "CourierSQLite", targets: ["CourierSQLite"]),
         .executable(name: "courier", targets: ["CourierCLI"]),
     ],
     targets: [
         // Core: envelope, errors, transport SPI and registry, clock, configuration. No C.
         .target(name: "Courier", path: "Sources/Courier"),
+        // Durable spool (and later the idempotency store) on Debian's libsqlite3.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
+        .target(name: "CourierSQLite", dependencies: ["Courier", "CSQLite"], path: "Sources/CourierSQLite"),
         // In-process broker with scripted faults and a test harness.
         .target(name: "CourierMemory", dependencies: ["Courier"], path: "Adapters/Memory"),
         // The `courier` command-line tool.

@@ -1,0 +1,35 @@
+/// How a ``Producer`` retries, trips breakers and relays its spool.
+public struct ProducerConfiguration: Sendable {
+    /// Retries on one transport before moving to the next. Defaults keep failover within about a second.
+    public var retry: RetryPolicy
+    /// The retry budget each transport gets: at most `maxTokens / 2` failures in a row may be retried.
+    public var retryBudgetTokens: Double
+    /// Tokens a success earns back.
+    public var retryBudgetRatio: Double
+    /// One breaker per transport with these settings.
+    public var breaker: CircuitBreakerConfiguration
+    /// While every transport refuses, the relay looks again this often.
+    public var relayInterval: Duration
+    /// The relay reads this many spooled messages at a time.
+    public var relayBatchSize: Int
+
+    public init(
+        retry: RetryPolicy = RetryPolicy(
+            maxAttempts: 3,
+            deadline: .seconds(1),
+            backoff: Backoff(initial: .milliseconds(20), multiplier: 2, maximum: .milliseconds(200), jitter: .full)
+        ),
+        retryBudgetTokens: Double = 20,
+        retryBudgetRatio: Double = 0.1,
+        breaker: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
+        relayInterval: Duration = .milliseconds(100),
+        relayBatchSize: Int = 64
+    ) {
+        self.retry = retry
+        self.retryBudgetTokens = retryBudgetTokens
+        self.retryBudgetRatio = retryBudgetRatio
+        self.breaker = breaker
+        self.relayInterval = relayInterval
+        self.relayBatchSize = relayBatchSize
+    }
+}
