@@ -226,6 +226,7 @@ public final class MemoryBroker: Sendable {
         group.inFlight[tag] = InFlightDelivery(offset: offset, member: member.id, key: envelope.orderingKey)
         if let key = envelope.orderingKey { group.keysInFlight[key, default: 0] += 1 }
         group.members[memberIndex].inFlight += 1
+        group.passTurn(after: memberIndex)
         state.tags[tag] = (topicName, groupName)
         state.emit(.delivered(envelope, group: groupName, deliveryCount: count, tag: tag))
         return true

@@ -93,16 +93,20 @@ struct MemoryGroup {
     }
 
     /// The member that should take the next delivery (round robin among those under their prefetch).
-    mutating func nextMemberWithRoom() -> Int? {
+    /// Only a delivery passes the turn on (see ``passTurn(after:)``): asking when nothing is waiting
+    /// must not, or one member would get every message.
+    func nextMemberWithRoom() -> Int? {
         guard !members.isEmpty else { return nil }
         for step in 0..<members.count {
             let index = (nextMember + step) % members.count
-            if members[index].inFlight < members[index].prefetch {
-                nextMember = (index + 1) % members.count
-                return index
-            }
+            if members[index].inFlight < members[index].prefetch { return index }
         }
         return nil
+    }
+
+    /// The member at `index` was handed a delivery; the next one is the following member's turn.
+    mutating func passTurn(after index: Int) {
+        nextMember = (index + 1) % members.count
     }
 }
 
