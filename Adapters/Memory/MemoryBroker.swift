@@ -28,19 +28,25 @@ public final class MemoryBroker: Sendable {
         } catch {
             throw error.from(transport: transportName)
         }
-        let stored: StoredConfirm = try await withCheckedThrowingContinuation { continuation in
-            state.withLock { state in
-                do throws(CourierError) {
-                    let result = try store(envelope, in: &state)
-                    if state.holdConfirms {
-                        state.heldConfirms.append((result, continuation))
-                    } else {
-                        continuation.resume(returning: result)
+        let stored: StoredConfirm
+        do {
+            stored = try await withCheckedThrowingContinuation { continuation in
+                state.withLock { state in
+                    do throws(CourierError) {
+                        let result = try store(envelope, in: &state)
+                        if state.holdConfirms {
+                            state.heldConfirms.append((result, continuation))
+                        } else {
+                            continuation.resume(returning: result)
+                        }
+                    } catch {
+                        continuation.resume(throwing: error)
                     }
-                } catch {
-                    continuation.resume(throwing: error.from(transport: transportName))
                 }
             }
+        } catch let error as CourierError {
+            // Held confirms are ended by the broker (on .down), which does not know the transport.
+            throw error.from(transport: transportName)
         }
         let delay = state.withLock { $0.confirmDelay }
         if delay > .zero {
