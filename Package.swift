@@ -25,6 +25,7 @@ let package = Package(
         ),
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
         .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
+        .testTarget(name: "CourierProducerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
         // Samples/: small programs a newcomer copies from, built and tested with everything else.
         .target(name: "OrderHandlerSample", dependencies: ["Courier"], path: "Samples/OrderHandler/Sources"),

@@ -2,17 +2,24 @@ import Foundation
 
 /// Reads the JSON configuration file into raw transport entries, naming the field of every problem.
 enum ConfigurationFile {
-    static let topLevelFields: Set<String> = ["transports"]
+    static let topLevelFields: Set<String> = ["transports", "retry", "breaker", "spool"]
     static let transportFields: Set<String> = ["name", "url", "options"]
 
-    static func read(path: String) throws -> [RawTransport] {
+    /// What the file says: transports plus the optional reliability sections.
+    struct Contents {
+        var transports: [RawTransport]
+        var producer = ProducerConfiguration()
+        var spool: SpoolSettings?
+    }
+
+    static func read(path: String) throws -> Contents {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CourierError.configuration(field: path, "cannot read the configuration file; check the path given with --config or \(ConfigurationSources.configFileVariable)")
         }
         return try parse(data, file: path)
     }
 
-    static func parse(_ data: Data, file: String) throws -> [RawTransport] {
+    static func parse(_ data: Data, file: String) throws -> Contents {
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -29,7 +36,13 @@ enum ConfigurationFile {
         guard case .array(let list) = transports else {
             throw CourierError.configuration(field: "\(file): transports", "is \(transports.kind); it must be an array of URLs or {\"url\": ...} objects")
         }
-        return try list.enumerated().map { index, item in try transport(item, field: "\(file): transports[\(index)]") }
+        var contents = Contents(transports: try list.enumerated().map { index, item in
+            try transport(item, field: "\(file): transports[\(index)]")
+        })
+        if let retry = top["retry"] { try ReliabilitySections.retry(retry, field: "\(file): retry", into: &contents.producer) }
+        if let breaker = top["breaker"] { try ReliabilitySections.breaker(breaker, field: "\(file): breaker", into: &contents.producer) }
+        if let spool = top["spool"] { contents.spool = try ReliabilitySections.spool(spool, field: "\(file): spool") }
+        return contents
     }
 
     private static func transport(_ item: JSONValue, field: String) throws -> RawTransport {

@@ -7,12 +7,20 @@ public struct ConfigurationSources: Sendable {
     public var configFile: String?
     /// URLs from `--transport` flags, in order of preference.
     public var transportURLs: [String]
+    /// The spool file from `--spool`; when `nil`, `COURIER_SPOOL`, then the file's `spool` section.
+    public var spoolPath: String?
     /// The process environment (or a test's stand-in).
     public var environment: [String: String]
 
-    public init(configFile: String? = nil, transportURLs: [String] = [], environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        configFile: String? = nil,
+        transportURLs: [String] = [],
+        spoolPath: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.configFile = configFile
         self.transportURLs = transportURLs
+        self.spoolPath = spoolPath
         self.environment = environment
     }
 
@@ -37,13 +45,25 @@ public struct ConfiguredTransport: Sendable {
 public struct CourierConfiguration: Sendable {
     /// Transports in order of preference: the first is the primary, the rest are failover targets.
     public var transports: [ConfiguredTransport]
+    /// Retry, retry budget, breaker and relay settings of the producer pipeline.
+    public var producer: ProducerConfiguration = ProducerConfiguration()
+    /// The durable spool, when one is configured (file `spool` section, `COURIER_SPOOL`, or `--spool`).
+    public var spool: SpoolSettings?
 
     /// Loads and validates configuration from `sources`. Every error names the field or URL and the fix,
     /// with secrets redacted.
     public static func load(from sources: ConfigurationSources, registry: TransportRegistry) throws -> CourierConfiguration {
         var entries: [RawTransport] = []
+        var producer = ProducerConfiguration()
+        var spool: SpoolSettings?
         if let path = sources.configFile ?? nonEmpty(sources.environment[ConfigurationSources.configFileVariable]) {
-            entries = try ConfigurationFile.read(path: path)
+            let contents = try ConfigurationFile.read(path: path)
+            entries = contents.transports
+            producer = contents.producer
+            spool = contents.spool
+        }
+        if let path = sources.spoolPath ?? nonEmpty(sources.environment[SpoolSettings.pathVariable]) {
+            spool = SpoolSettings(path: path, maxMessages: spool?.maxMessages ?? 100_000, maxBytes: spool?.maxBytes ?? 256 << 20)
         }
         if let list = nonEmpty(sources.environment[ConfigurationSources.transportsVariable]) {
             entries = splitURLList(list).enumerated().map { index, url in
@@ -61,7 +81,8 @@ public struct CourierConfiguration: Sendable {
                 "no transport is configured; pass --transport URL (for example --transport memory://demo), set \(ConfigurationSources.transportsVariable)=URL[,URL...], or give a JSON file with --config or \(ConfigurationSources.configFileVariable)"
             )
         }
-        return CourierConfiguration(transports: try entries.map { try validate($0, registry: registry) }.checkingUniqueNames())
+        let transports = try entries.map { try validate($0, registry: registry) }.checkingUniqueNames()
+        return CourierConfiguration(transports: transports, producer: producer, spool: spool)
     }
 
     private static func validate(_ entry: RawTransport, registry: TransportRegistry) throws -> ConfiguredTransport {

@@ -135,7 +135,7 @@ struct ConfigurationTests {
 
     @Test func unknownTopLevelField() throws {
         let (error, path) = try loadError(json: #"{"transports": ["test://a"], "transport": ["test://b"]}"#)
-        #expect(error.message == "\(path): top level: has an unknown field \"transport\"; known fields: transports")
+        #expect(error.message == "\(path): top level: has an unknown field \"transport\"; known fields: breaker, retry, spool, transports")
     }
 
     @Test func transportsMissing() throws {
