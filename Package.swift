@@ -20,7 +20,7 @@ let package = Package(
         // The `courier` command-line tool.
         .executableTarget(
             name: "CourierCLI",
-            dependencies: ["Courier", "CourierMemory"],
+            dependencies: ["Courier", "CourierMemory", "CourierSQLite"],
             path: "Sources/courier"
         ),
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
