@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Courier", targets: ["Courier"]),
         .library(name: "CourierMemory", targets: ["CourierMemory"]),
+        .library(name: "CourierAMQP", targets: ["CourierAMQP"]),
         .library(name: "CourierSQLite", targets: ["CourierSQLite"]),
         .executable(name: "courier", targets: ["CourierCLI"]),
     ],
@@ -23,9 +24,14 @@ let package = Package(
             dependencies: ["Courier", "CourierMemory", "CourierSQLite"],
             path: "Sources/courier"
         ),
+        // RabbitMQ over librabbitmq (rabbitmq-c 0.11): system library, a C wrapper for variadic amqp_login, the adapter.
+        .systemLibrary(name: "CRabbitMQ", path: "Adapters/AMQP/CRabbitMQ", pkgConfig: "librabbitmq"),
+        .target(name: "CRabbitMQLogin", dependencies: ["CRabbitMQ"], path: "Adapters/AMQP/CRabbitMQLogin"),
+        .target(name: "CourierAMQP", dependencies: ["Courier", "CRabbitMQ", "CRabbitMQLogin"], path: "Adapters/AMQP/CourierAMQP"),
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
         .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
         .testTarget(name: "CourierProducerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),
+        .testTarget(name: "CourierAMQPTests", dependencies: ["Courier", "CourierAMQP"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
         // Samples/: small programs a newcomer copies from, built and tested with everything else.
         .target(name: "OrderHandlerSample", dependencies: ["Courier"], path: "Samples/OrderHandler/Sources"),

@@ -1,0 +1,134 @@
+import Courier
+
+extension AMQPConnectionWorker {
+    func subscribe(_ request: AMQPConsumerRequest, _ continuation: CheckedContinuation<Void, any Error>) {
+        guard shutdownDeadline == nil, case .connected(let session) = link else {
+            return continuation.resume(throwing: CourierError.unavailable(
+                "\(settings.transportName) is not connected; subscribe again once it has recovered", transport: settings.transportName
+            ))
+        }
+        var consumer = AMQPConsumer(request: request, channel: allocateConsumerChannel())
+        do {
+            try start(&consumer, session)
+            consumers[request.id] = consumer
+            consumerByChannel[consumer.channel] = request.id
+            continuation.resume()
+        } catch {
+            let explained = explain(error, while: "subscribing to topic \"\(request.subscription.topic)\"")
+            continuation.resume(throwing: explained)
+            if !error.losesConnection, case .channelClosed(let channel, _, _) = error, channel == Self.topologyChannel {
+                do { try reopenTopologyChannel(session) } catch { handleFailure(error, session) }
+            } else if error.losesConnection {
+                connectionLost(error)
+            }
+        }
+    }
+
+    private func allocateConsumerChannel() -> UInt16 {
+        // Channels are not reused while frames for a cancelled consumer may still be queued.
+        if nextConsumerChannel >= 2000 { nextConsumerChannel = 3 }
+        while consumerByChannel[nextConsumerChannel] != nil { nextConsumerChannel += 1 }
+        defer { nextConsumerChannel += 1 }
+        return nextConsumerChannel
+    }
+
+    /// Declares the topic and the consumer's queue, opens its channel and starts consuming.
+    func start(_ consumer: inout AMQPConsumer, _ session: RabbitMQSession) throws(RabbitMQFailure) {
+        let topic = consumer.subscription.topic
+        if !declaredExchanges.contains(topic) {
+            try declareTopic(topic, session)
+            declaredExchanges.append(topic)
+        }
+        let queue: String
+        if let group = consumer.subscription.group {
+            queue = try declareGroupQueue(topic: topic, group: group, session)
+        } else {
+            queue = try session.declareQueue(Self.topologyChannel, name: "", durable: false, exclusive: true, autoDelete: true, arguments: [])
+            try session.bindQueue(Self.topologyChannel, queue: queue, exchange: topic, bindingKey: topology.bindingKey)
+        }
+        try session.openChannel(consumer.channel)
+        try session.setPrefetch(consumer.channel, count: consumer.subscription.prefetch)
+        consumer.consumerTag = try session.consume(consumer.channel, queue: queue)
+        consumer.queue = queue
+        consumer.generation += 1
+        consumer.unsettled.removeAll()
+    }
+
+    /// Re-subscribes every consumer after a reconnect; returns how many came back.
+    func restoreConsumers(_ session: RabbitMQSession) -> Int {
+        var restored = 0
+        for id in consumers.keys.sorted() {
+            guard var consumer = consumers[id] else { continue }
+            do {
+                try start(&consumer, session)
+                consumers[id] = consumer
+                restored += 1
+            } catch {
+                end(consumerID: id, with: explain(error, while: "re-subscribing to topic \"\(consumer.subscription.topic)\" after reconnecting"))
+                if case .channelClosed(Self.topologyChannel, _, _) = error { try? reopenTopologyChannel(session) }
+            }
+        }
+        return restored
+    }
+
+    /// Ends a subscription with an error (its stream throws ``CourierError/Code/subscriptionLost``).
+    func end(consumerID: Int, with error: CourierError) {
+        guard let consumer = consumers.removeValue(forKey: consumerID) else { return }
+        consumerByChannel.removeValue(forKey: consumer.channel)
+        var lost = error
+        lost.code = .subscriptionLost
+        consumer.request.continuation.finish(throwing: lost)
+    }
+
+    /// The caller closed the subscription: cancel it and close its channel, so unsettled deliveries go back.
+    func cancel(consumerID: Int) {
+        guard let consumer = consumers.removeValue(forKey: consumerID) else { return }
+        consumerByChannel.removeValue(forKey: consumer.channel)
+        consumer.request.continuation.finish()
+        guard case .connected(let session) = link else { return }
+        do {
+            try session.cancel(consumer.channel, consumerTag: consumer.consumerTag)
+            try session.closeChannel(consumer.channel)
+        } catch where !error.losesConnection {
+            // The channel is gone already; nothing is left to cancel.
+        } catch {
+            connectionLost(error)
+        }
+    }
+
+    func deliver(channel: UInt16, _ info: AMQPDeliveryInfo, _ content: AMQPIncomingContent) {
+        guard let id = consumerByChannel[channel], var consumer = consumers[id] else { return }
+        let tag = consumer.nextTag
+        consumer.nextTag += 1
+        consumer.unsettled[tag] = AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content)
+        consumers[id] = consumer
+        let envelope = AMQPEnvelopeMapping.envelope(topic: consumer.subscription.topic, content: content, info: info)
+        let delivery = Delivery(
+            envelope: envelope,
+            deliveryCount: AMQPEnvelopeMapping.deliveryCount(content: content, info: info),
+            source: DeliverySource(transport: settings.transportName, topic: consumer.subscription.topic, group: consumer.subscription.group),
+            tag: tag,
+            settler: consumer.request.settler
+        )
+        consumer.request.continuation.yield(delivery)
+    }
+
+    /// The broker cancelled a consumer (its queue was deleted, say).
+    func consumerCancelled(channel: UInt16, _ session: RabbitMQSession) throws(RabbitMQFailure) {
+        guard let id = consumerByChannel[channel] else { return }
+        end(consumerID: id, with: CourierError(.subscriptionLost, "the broker cancelled the subscription (its queue was deleted?); subscribe again", transport: settings.transportName))
+        try? session.closeChannel(channel)
+    }
+
+    /// The broker closed a consumer's channel (an invalid ack, say): resubscribe on a fresh channel.
+    func consumerChannelClosed(_ channel: UInt16, _ failure: RabbitMQFailure, _ session: RabbitMQSession) throws(RabbitMQFailure) {
+        guard let id = consumerByChannel[channel], var consumer = consumers[id] else { return }
+        logger.warning("AMQP consumer channel closed; resubscribing", metadata: ["topic": consumer.subscription.topic, "reason": failure.summary])
+        do {
+            try start(&consumer, session)
+            consumers[id] = consumer
+        } catch where !error.losesConnection {
+            end(consumerID: id, with: explain(error, while: "re-subscribing to topic \"\(consumer.subscription.topic)\""))
+        }
+    }
+}

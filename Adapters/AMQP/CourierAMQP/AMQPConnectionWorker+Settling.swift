@@ -1,0 +1,86 @@
+import Courier
+
+extension AMQPConnectionWorker {
+    func settle(consumerID: Int, tag: UInt64, _ action: SettleAction, _ continuation: CheckedContinuation<Void, any Error>) {
+        guard case .connected(let session) = link, let consumer = consumers[consumerID], let entry = consumer.unsettled[tag],
+              !entry.isBeingRedelivered else {
+            return continuation.resume(throwing: CourierError(
+                .invalidSettlement,
+                "delivery \(tag) was already settled, or its channel was lost (the broker will deliver it again)",
+                transport: settings.transportName
+            ))
+        }
+        do {
+            switch action {
+            case .ack:
+                try session.ack(consumer.channel, deliveryTag: entry.channelTag)
+            case .requeue:
+                try session.nack(consumer.channel, deliveryTag: entry.channelTag, requeue: true)
+            case .reject:
+                try session.nack(consumer.channel, deliveryTag: entry.channelTag, requeue: false)
+            case .redeliver(let delay, let headers):
+                return try redeliver(consumerID: consumerID, tag: tag, after: delay, headers: headers, continuation, session)
+            }
+            consumers[consumerID]?.unsettled.removeValue(forKey: tag)
+            continuation.resume()
+        } catch {
+            continuation.resume(throwing: explain(error, while: "settling delivery \(tag) with \(action)"))
+            handleFailure(error, session)
+        }
+    }
+
+    /// Publishes a copy to the consumer queue's retry queue for `delay` (which dead-letters it back when
+    /// the TTL expires) and acks the original once the copy is confirmed.
+    private func redeliver(
+        consumerID: Int, tag: UInt64, after delay: Duration, headers: [String: String],
+        _ continuation: CheckedContinuation<Void, any Error>, _ session: RabbitMQSession
+    ) throws(RabbitMQFailure) {
+        guard let consumer = consumers[consumerID], let entry = consumer.unsettled[tag] else { return continuation.resume() }
+        let milliseconds = max(1, delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+        let retryQueue = topology.retryQueue(for: consumer.queue, delayMilliseconds: milliseconds)
+        if !declaredRetryQueues.contains(retryQueue) {
+            do {
+                _ = try session.declareQueue(
+                    Self.topologyChannel, name: retryQueue, durable: !consumer.isPrivate, exclusive: false, autoDelete: false,
+                    arguments: topology.retryQueueArguments(for: consumer.queue, delayMilliseconds: milliseconds, temporary: consumer.isPrivate)
+                )
+                declaredRetryQueues.insert(retryQueue)
+            } catch where !error.losesConnection {
+                continuation.resume(throwing: explain(error, while: "declaring retry queue \"\(retryQueue)\""))
+                return try reopenTopologyChannel(session)
+            }
+        }
+        var properties = entry.content.properties
+        properties.headers.removeValue(forKey: "x-delivery-count")
+        properties.headers.merge(headers) { _, new in new }
+        let copy = AMQPOutgoingMessage(exchange: "", routingKey: retryQueue, properties: properties, body: entry.content.body)
+        consumers[consumerID]?.unsettled[tag]?.isBeingRedelivered = true
+        let generation = consumer.generation
+        publish(PendingPublish(message: copy, topic: "") { [weak self] result in
+            self?.finishRedelivery(consumerID: consumerID, tag: tag, generation: generation, result, continuation)
+        })
+    }
+
+    private func finishRedelivery(
+        consumerID: Int, tag: UInt64, generation: Int, _ result: Result<Void, CourierError>,
+        _ continuation: CheckedContinuation<Void, any Error>
+    ) {
+        guard let consumer = consumers[consumerID], consumer.generation == generation, let entry = consumer.unsettled[tag] else {
+            // The channel was lost: the original comes back by itself, and the copy may exist too.
+            return continuation.resume(with: result)
+        }
+        guard case .success = result else {
+            consumers[consumerID]?.unsettled[tag]?.isBeingRedelivered = false
+            return continuation.resume(with: result)
+        }
+        guard case .connected(let session) = link else { return continuation.resume() }
+        do {
+            try session.ack(consumer.channel, deliveryTag: entry.channelTag)
+            consumers[consumerID]?.unsettled.removeValue(forKey: tag)
+            continuation.resume()
+        } catch {
+            continuation.resume(throwing: explain(error, while: "acking delivery \(tag) after scheduling its redelivery"))
+            handleFailure(error, session)
+        }
+    }
+}

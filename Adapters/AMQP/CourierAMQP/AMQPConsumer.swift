@@ -1,0 +1,25 @@
+import Courier
+
+/// A subscription as the connection thread tracks it, across reconnects.
+struct AMQPConsumer {
+    /// A delivery handed out and not settled yet.
+    struct Unsettled {
+        var channelTag: UInt64
+        var content: AMQPIncomingContent
+        /// A redelivery copy is being published; settling again must wait for it.
+        var isBeingRedelivered = false
+    }
+
+    let request: AMQPConsumerRequest
+    let channel: UInt16
+    /// The queue consumed (the broker names private queues, anew after each reconnect).
+    var queue = ""
+    var consumerTag = ""
+    /// Bumped on every (re)subscription: tags handed out before belong to a lost channel.
+    var generation = 0
+    var nextTag: UInt64 = 1
+    var unsettled: [UInt64: Unsettled] = [:]
+
+    var subscription: Subscription { request.subscription }
+    var isPrivate: Bool { request.subscription.group == nil }
+}

@@ -1,0 +1,77 @@
+import Courier
+import Foundation
+
+/// Envelope ↔ AMQP message: id, correlation id, content type and timestamp go in the standard
+/// properties, everything else in the headers table, so any AMQP client can read them and Courier can
+/// read messages from any AMQP client.
+enum AMQPEnvelopeMapping {
+    /// Headers carried in the standard properties instead of the headers table.
+    private static let propertyHeaders: Set<String> = [
+        CourierHeader.id, CourierHeader.correlationID, CourierHeader.contentType, CourierHeader.priority,
+    ]
+
+    static func outgoing(_ envelope: Envelope, exchange: String, persistent: Bool) -> AMQPOutgoingMessage {
+        var headers = envelope.wireHeaders
+        for name in propertyHeaders { headers.removeValue(forKey: name) }
+        let properties = AMQPMessageProperties(
+            contentType: envelope.contentType,
+            headers: headers,
+            deliveryMode: persistent ? 2 : 1,
+            priority: envelope.priority,
+            correlationID: envelope.correlationID,
+            messageID: envelope.id,
+            timestamp: UInt64(max(0, envelope.timestamp.timeIntervalSince1970))
+        )
+        return AMQPOutgoingMessage(
+            exchange: exchange, routingKey: envelope.orderingKey ?? envelope.topic, properties: properties, body: envelope.payload
+        )
+    }
+
+    /// Rebuilds the envelope of a delivered message. A message without a message id (another client's)
+    /// gets `amqp-` plus a hash of its exchange, routing key, headers and body, so a redelivery of the same
+    /// message keeps the same id.
+    static func envelope(topic: String, content: AMQPIncomingContent, info: AMQPDeliveryInfo) -> Envelope {
+        let properties = content.properties
+        var headers = properties.headers
+        if let messageID = properties.messageID, !messageID.isEmpty, headers[CourierHeader.id] == nil {
+            headers[CourierHeader.id] = messageID
+        }
+        if let correlationID = properties.correlationID { headers[CourierHeader.correlationID] = correlationID }
+        if let contentType = properties.contentType { headers[CourierHeader.contentType] = contentType }
+        if let priority = properties.priority { headers[CourierHeader.priority] = String(priority) }
+        let fallbackTimestamp = properties.timestamp.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
+        return Envelope(
+            topic: topic, wireHeaders: headers, payload: content.body,
+            fallbackID: derivedID(info: info, content: content), fallbackTimestamp: fallbackTimestamp
+        )
+    }
+
+    /// FNV-1a over the parts that stay the same across redeliveries.
+    static func derivedID(info: AMQPDeliveryInfo, content: AMQPIncomingContent) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01B3
+            }
+            hash ^= 0xFF
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        mix(info.exchange.utf8)
+        mix(info.routingKey.utf8)
+        for (key, value) in content.properties.headers.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("x-") {
+            mix(key.utf8)
+            mix(value.utf8)
+        }
+        mix(content.body)
+        let hex = String(hash, radix: 16)
+        return "amqp-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// 1 on the first delivery; quorum queues count in `x-delivery-count`, classic queues only flag a
+    /// redelivery.
+    static func deliveryCount(content: AMQPIncomingContent, info: AMQPDeliveryInfo) -> Int {
+        if let count = content.properties.headers["x-delivery-count"].flatMap(Int.init) { return count + 1 }
+        return info.redelivered ? 2 : 1
+    }
+}

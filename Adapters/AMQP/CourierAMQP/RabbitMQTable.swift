@@ -1,0 +1,63 @@
+import CRabbitMQ
+
+/// Converts between AMQP field tables and Swift dictionaries.
+enum RabbitMQTable {
+    /// A C table for `entries`, allocated in `arena`.
+    static func make(_ entries: [(key: String, value: AMQPFieldValue)], in arena: RabbitMQArena) -> amqp_table_t {
+        guard !entries.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
+        let buffer = arena.allocate(amqp_table_entry_t.self, count: entries.count)
+        for (index, entry) in entries.enumerated() {
+            var value = amqp_field_value_t()
+            switch entry.value {
+            case .string(let text):
+                value.kind = UInt8(ascii: "S")
+                value.value.bytes = arena.bytes(text)
+            case .int(let number):
+                value.kind = UInt8(ascii: "l")
+                value.value.i64 = number
+            case .bool(let flag):
+                value.kind = UInt8(ascii: "t")
+                value.value.boolean = flag ? 1 : 0
+            }
+            (buffer + index).initialize(to: amqp_table_entry_t(key: arena.bytes(entry.key), value: value))
+        }
+        return amqp_table_t(num_entries: Int32(entries.count), entries: buffer)
+    }
+
+    /// The table's scalar entries as text. Nested tables and arrays (RabbitMQ's `x-death`) are left out:
+    /// Courier headers are strings, and the broker's own bookkeeping stays readable in its management tools.
+    static func strings(_ table: amqp_table_t) -> [String: String] {
+        guard table.num_entries > 0, let entries = table.entries else { return [:] }
+        var result: [String: String] = [:]
+        for index in 0..<Int(table.num_entries) {
+            let entry = entries[index]
+            if let text = text(of: entry.value) { result[entry.key.string] = text }
+        }
+        return result
+    }
+
+    private static func text(of field: amqp_field_value_t) -> String? {
+        let value = field.value
+        switch field.kind {
+        case UInt8(ascii: "S"), UInt8(ascii: "x"): return value.bytes.string
+        case UInt8(ascii: "t"): return value.boolean != 0 ? "true" : "false"
+        case UInt8(ascii: "b"): return String(value.i8)
+        case UInt8(ascii: "B"): return String(value.u8)
+        case UInt8(ascii: "s"): return String(value.i16)
+        case UInt8(ascii: "u"): return String(value.u16)
+        case UInt8(ascii: "I"): return String(value.i32)
+        case UInt8(ascii: "i"): return String(value.u32)
+        case UInt8(ascii: "l"): return String(value.i64)
+        case UInt8(ascii: "L"), UInt8(ascii: "T"): return String(value.u64)
+        case UInt8(ascii: "f"): return String(value.f32)
+        case UInt8(ascii: "d"): return String(value.f64)
+        default: return nil
+        }
+    }
+
+    /// Roughly how many bytes `headers` take on the wire, to refuse a header frame larger than
+    /// frame_max before any byte of the publish is sent.
+    static func encodedSize(_ headers: [String: String]) -> Int {
+        headers.reduce(0) { $0 + 1 + $1.key.utf8.count + 1 + 4 + $1.value.utf8.count }
+    }
+}
