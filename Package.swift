@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Courier", targets: ["Courier"]),
         .library(name: "CourierMemory", targets: ["CourierMemory"]),
+        .library(name: "CourierKafka", targets: ["CourierKafka"]),
         .library(name: "CourierAMQP", targets: ["CourierAMQP"]),
         .library(name: "CourierSQLite", targets: ["CourierSQLite"]),
         .executable(name: "courier", targets: ["CourierCLI"]),
@@ -21,13 +22,17 @@ let package = Package(
         // The `courier` command-line tool.
         .executableTarget(
             name: "CourierCLI",
-            dependencies: ["Courier", "CourierMemory", "CourierSQLite"],
+            dependencies: ["Courier", "CourierMemory", "CourierSQLite", "CourierKafka"],
             path: "Sources/courier"
         ),
         // RabbitMQ over librabbitmq (rabbitmq-c 0.11): system library, a C wrapper for variadic amqp_login, the adapter.
         .systemLibrary(name: "CRabbitMQ", path: "Adapters/AMQP/CRabbitMQ", pkgConfig: "librabbitmq"),
         .target(name: "CRabbitMQLogin", dependencies: ["CRabbitMQ"], path: "Adapters/AMQP/CRabbitMQLogin"),
         .target(name: "CourierAMQP", dependencies: ["Courier", "CRabbitMQ", "CRabbitMQLogin"], path: "Adapters/AMQP/CourierAMQP"),
+        // Kafka over librdkafka 2.0.2: system library (rdkafka.h, rdkafka_mock.h), the adapter, its tests on the mock cluster.
+        .systemLibrary(name: "CRDKafka", path: "Adapters/Kafka/CRDKafka", pkgConfig: "rdkafka"),
+        .target(name: "CourierKafka", dependencies: ["Courier", "CRDKafka"], path: "Adapters/Kafka/CourierKafka"),
+        .testTarget(name: "CourierKafkaTests", dependencies: ["Courier", "CourierKafka", "CourierCLI"]),
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
         .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
         .testTarget(name: "CourierProducerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),

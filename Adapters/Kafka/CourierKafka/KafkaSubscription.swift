@@ -1,0 +1,280 @@
+import CRDKafka
+import Courier
+import Foundation
+import Synchronization
+
+/// One subscription: a librdkafka consumer in the subscription's group, served by a dedicated poll
+/// thread that reads with `rd_kafka_consumer_poll`, buffers what it reads, and hands deliveries to the
+/// stream in batches while fewer than `prefetch` are unsettled.
+///
+/// Offsets are stored (and then committed every `auto.commit.interval.ms`, on revoke and on close) only
+/// up to the lowest unsettled delivery of each partition, so nothing is committed before it is handled.
+final class KafkaSubscription: Sendable {
+    /// A read message waiting to be handed out.
+    struct Queued: Sendable {
+        var record: RDKafkaRecord
+        var epoch: Int
+        var deliveryCount: Int
+        var extraHeaders: [String: String] = [:]
+        var due: Date?
+    }
+
+    struct InFlight: Sendable {
+        var queued: Queued
+        var envelope: Envelope
+        var settling = false
+    }
+
+    struct State {
+        var continuation: AsyncThrowingStream<Delivery, any Error>.Continuation?
+        var pending: [Queued] = []
+        var pendingHead = 0
+        var inFlight: [UInt64: InFlight] = [:]
+        var nextTag: UInt64 = 0
+        /// Bumped per partition on every assignment, so settling a delivery from an earlier assignment
+        /// never stores an offset for the current one.
+        var epochs: [KafkaPartition: Int] = [:]
+        var epochCounter = 0
+        var progress: [KafkaPartition: KafkaPartitionProgress] = [:]
+        /// Retry-topic copies not yet due, per paused partition, in read order.
+        var held: [KafkaPartition: [Queued]] = [:]
+        /// In-process redeliveries of a private subscription waiting for their delay.
+        var delayed: [Queued] = []
+        var pausedForBuffer: Set<KafkaPartition> = []
+        var closing = false
+
+        var pendingCount: Int { pending.count - pendingHead }
+    }
+
+    let subscription: Subscription
+    let group: String
+    let retryTopic: String?
+    let transportName: String
+    let producer: KafkaProducer
+    let clock: any CourierClock
+    let logger: any CourierLogger
+    let bufferLimit: Int
+    let consumer: RDKafkaConsumer
+    let state = Mutex(State())
+    private let finished = Latch()
+
+    init(subscription: Subscription, retryTopic: String?, transport: KafkaTransport) throws(CourierError) {
+        self.subscription = subscription
+        self.group = subscription.group ?? "courier-private-\(Envelope.makeID())"
+        self.retryTopic = retryTopic
+        self.transportName = transport.name
+        self.producer = transport.producer
+        self.clock = transport.context.clock
+        self.logger = transport.context.logger
+        self.bufferLimit = max(transport.properties.consumerBuffer, subscription.prefetch)
+        let relay = KafkaRebalanceRelay()
+        let context = RDKafkaClientContext(name: transport.name, logger: transport.context.logger) { relay.relay($0) }
+        consumer = try RDKafkaConsumer(properties: transport.properties.consumer(group: group), context: context)
+        relay.connect(self)
+        do {
+            try consumer.subscribe([subscription.topic] + (retryTopic.map { [$0] } ?? []))
+        } catch {
+            consumer.close()
+            throw error.from(transport: transport.name)
+        }
+    }
+
+    /// Starts the poll thread and returns the stream. `onClose` runs once the subscription is closed.
+    func start(onClose: @escaping @Sendable () -> Void) -> DeliveryStream {
+        let (stream, continuation) = DeliveryStream.make { [self] in
+            await close()
+            onClose()
+        }
+        state.withLock { $0.continuation = continuation }
+        let thread = Thread { [self] in pollLoop() }
+        thread.name = "courier-kafka-consumer"
+        thread.start()
+        return stream
+    }
+
+    /// Stops the poll thread, commits what was settled, leaves the group and ends the stream.
+    /// Unsettled deliveries are redelivered to the group. Idempotent; returns once done.
+    func close() async {
+        state.withLock { $0.closing = true }
+        await finished.wait()
+    }
+
+    // MARK: Poll thread
+
+    private func pollLoop() {
+        while !state.withLock({ $0.closing }) {
+            var batch: [RDKafkaRecord] = []
+            var result = consumer.poll(timeoutMilliseconds: 100)
+            while true {
+                switch result {
+                case .record(let record): batch.append(record)
+                case .error(let code, let message): report(code, message)
+                case .nothing: break
+                }
+                guard case .record = result, batch.count < 1000 else { break }
+                result = consumer.poll(timeoutMilliseconds: 0)
+            }
+            if !batch.isEmpty { ingest(batch) }
+            releaseDue()
+            controlFlow()
+        }
+        let continuation = state.withLock { state -> AsyncThrowingStream<Delivery, any Error>.Continuation? in
+            // Deliveries still out are redelivered to the group; settling them now fails.
+            state.inFlight = [:]
+            state.pending = []
+            state.pendingHead = 0
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        consumer.commit()
+        consumer.close()
+        continuation?.finish()
+        finished.open()
+    }
+
+    private func report(_ code: rd_kafka_resp_err_t, _ message: String) {
+        logger.debug("Kafka consumer: \(message)", metadata: ["transport": transportName, "group": group, "code": RDKafkaError.name(code)])
+    }
+
+    /// Takes a batch from librdkafka: tracks every offset, holds retry copies that are not yet due
+    /// (pausing their partition), queues the rest and hands out what prefetch allows.
+    private func ingest(_ batch: [RDKafkaRecord]) {
+        let now = clock.wallClockNow()
+        let toPause = state.withLock { state -> [KafkaPartition] in
+            var toPause: [KafkaPartition] = []
+            for record in batch {
+                let location = record.location
+                guard let epoch = state.epochs[location] else { continue }
+                state.progress[location, default: KafkaPartitionProgress()].track(record.offset)
+                let due = KafkaRecordDecoding.dueTime(record)
+                let count = record.headers.last(where: { $0.name == KafkaRetryTopic.deliveryCountHeader }).flatMap { Int($0.value) } ?? 1
+                let queued = Queued(record: record, epoch: epoch, deliveryCount: count, due: due)
+                if let due, due > now || state.held[location] != nil {
+                    if state.held[location] == nil { toPause.append(location) }
+                    state.held[location, default: []].append(queued)
+                } else {
+                    state.pending.append(queued)
+                }
+            }
+            pump(&state)
+            return toPause
+        }
+        consumer.pause(toPause)
+    }
+
+    /// Moves held retry copies and delayed in-process redeliveries whose time has come into the queue.
+    private func releaseDue() {
+        let now = clock.wallClockNow()
+        let toResume = state.withLock { state -> [KafkaPartition] in
+            var toResume: [KafkaPartition] = []
+            for (location, queue) in state.held {
+                let ready = queue.prefix { ($0.due ?? now) <= now }
+                guard !ready.isEmpty else { continue }
+                state.pending.append(contentsOf: ready)
+                if ready.count == queue.count {
+                    state.held[location] = nil
+                    if !state.pausedForBuffer.contains(location) { toResume.append(location) }
+                } else {
+                    state.held[location] = Array(queue.dropFirst(ready.count))
+                }
+            }
+            if !state.delayed.isEmpty {
+                state.pending.append(contentsOf: state.delayed.filter { ($0.due ?? now) <= now })
+                state.delayed.removeAll { ($0.due ?? now) <= now }
+            }
+            pump(&state)
+            return toResume
+        }
+        consumer.resume(toResume)
+    }
+
+    /// Pauses fetching while the buffer is full and resumes once it is half empty, so memory stays
+    /// bounded while the poll loop keeps calling librdkafka (no `max.poll.interval.ms` overrun).
+    private func controlFlow() {
+        let (toPause, toResume) = state.withLock { state -> ([KafkaPartition], [KafkaPartition]) in
+            let assigned = Set(state.epochs.keys)
+            if state.pendingCount >= bufferLimit {
+                let newly = assigned.subtracting(state.pausedForBuffer).subtracting(state.held.keys)
+                state.pausedForBuffer.formUnion(newly)
+                return (Array(newly), [])
+            }
+            if !state.pausedForBuffer.isEmpty, state.pendingCount <= bufferLimit / 2 {
+                let resume = state.pausedForBuffer.intersection(assigned).subtracting(state.held.keys)
+                state.pausedForBuffer = []
+                return ([], Array(resume))
+            }
+            return ([], [])
+        }
+        consumer.pause(toPause)
+        consumer.resume(toResume)
+    }
+
+    /// Hands out queued deliveries while fewer than `prefetch` are unsettled. Runs under the lock.
+    func pump(_ state: inout State) {
+        guard let continuation = state.continuation, !state.closing else { return }
+        while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
+            let queued = state.pending[state.pendingHead]
+            state.pendingHead += 1
+            guard state.epochs[queued.record.location] == queued.epoch else { continue }
+            let decoded = KafkaRecordDecoding.envelope(from: queued.record, extraHeaders: queued.extraHeaders)
+            state.nextTag += 1
+            let tag = state.nextTag
+            state.inFlight[tag] = InFlight(queued: queued, envelope: decoded.envelope)
+            let source = DeliverySource(
+                transport: transportName, topic: decoded.envelope.topic, group: subscription.group,
+                partition: Int(queued.record.partition), offset: queued.record.offset
+            )
+            continuation.yield(Delivery(envelope: decoded.envelope, deliveryCount: queued.deliveryCount, source: source, tag: tag, settler: self))
+        }
+        if state.pendingHead > 1024, state.pendingHead * 2 > state.pending.count {
+            state.pending.removeFirst(state.pendingHead)
+            state.pendingHead = 0
+        }
+    }
+
+    // MARK: Rebalances (on the poll thread, inside rd_kafka_consumer_poll)
+
+    func rebalanced(_ event: RDKafkaRebalance) {
+        switch event {
+        case .assign(let partitions):
+            state.withLock { state in
+                for partition in partitions {
+                    state.epochCounter += 1
+                    state.epochs[partition] = state.epochCounter
+                    state.progress[partition] = KafkaPartitionProgress()
+                }
+            }
+            logger.debug("Kafka consumer assigned \(partitions.map(\.description).joined(separator: ", "))", metadata: ["transport": transportName, "group": group])
+        case .revoke(let partitions):
+            let wasPaused = state.withLock { state -> [KafkaPartition] in
+                var paused: [KafkaPartition] = []
+                for partition in partitions {
+                    state.epochs[partition] = nil
+                    state.progress[partition] = nil
+                    if state.held.removeValue(forKey: partition) != nil || state.pausedForBuffer.remove(partition) != nil {
+                        paused.append(partition)
+                    }
+                }
+                let revoked = Set(partitions)
+                state.delayed.removeAll { revoked.contains($0.record.location) }
+                return paused
+            }
+            // A partition paused here must not stay paused if it comes back to this member later.
+            consumer.resume(wasPaused)
+            // Commit what was settled before the partitions go to another member.
+            let error = consumer.commit()
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.info("Kafka commit on revoke failed: \(RDKafkaError.describe(error))", metadata: ["transport": transportName, "group": group])
+            }
+        }
+    }
+}
+
+/// Lets the rebalance callback reach a subscription that is created after its consumer's context.
+final class KafkaRebalanceRelay: Sendable {
+    private struct Target { weak var subscription: KafkaSubscription? }
+    private let target = Mutex(Target())
+
+    func connect(_ subscription: KafkaSubscription) { target.withLock { $0.subscription = subscription } }
+    func relay(_ event: RDKafkaRebalance) { target.withLock { $0.subscription }?.rebalanced(event) }
+}

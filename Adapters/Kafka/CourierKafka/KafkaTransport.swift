@@ -1,0 +1,135 @@
+import Courier
+import Synchronization
+
+/// The `kafka://` transport: one idempotent librdkafka producer shared by every publish, and one
+/// librdkafka consumer per subscription.
+///
+/// Publishes return once the delivery report says the message is stored with acks=all. Subscriptions
+/// are consumer groups (a private group when none is named); an offset is stored only after its
+/// delivery is settled and all earlier ones of its partition are too, so a crash redelivers instead of
+/// losing. Requeue and delayed redelivery of a named group go through its retry topic (see
+/// ``KafkaRetryTopic``).
+public final class KafkaTransport: Transport {
+    public let name: String
+    let properties: KafkaProperties
+    let context: TransportContext
+    let producer: KafkaProducer
+    private let lifecycle = Mutex(Lifecycle())
+    private let stopped = Latch()
+
+    private struct Lifecycle {
+        var phase = Phase.created
+        var subscriptions: [ObjectIdentifier: KafkaSubscription] = [:]
+    }
+
+    private enum Phase { case created, started, stopped }
+
+    init(name: String, properties: KafkaProperties, context: TransportContext) {
+        self.name = name
+        self.properties = properties
+        self.context = context
+        producer = KafkaProducer(name: name, properties: properties, logger: context.logger)
+    }
+
+    public var capabilities: TransportCapabilities { Self.capabilities(properties) }
+
+    static func capabilities(_ properties: KafkaProperties) -> TransportCapabilities {
+        TransportCapabilities(
+            consumerGroups: true,
+            orderingPerKey: true,
+            persistence: true,
+            nativeDelayedDelivery: false,
+            nativeDeadLettering: false,
+            priorities: false,
+            exactlyOnceDelivery: false,
+            maxMessageBytes: properties.maxMessageBytes
+        )
+    }
+
+    public func start() async throws {
+        let phase = lifecycle.withLock { $0.phase }
+        switch phase {
+        case .started: return
+        case .stopped: throw CourierError.closed("\(name) was shut down; make a new transport", transport: name)
+        case .created: break
+        }
+        try producer.start()
+        lifecycle.withLock { if $0.phase == .created { $0.phase = .started } }
+    }
+
+    public func publish(_ envelope: Envelope) async throws -> PublishConfirmation {
+        try requireStarted()
+        do {
+            try envelope.validate(maxPayloadBytes: properties.maxMessageBytes)
+        } catch {
+            throw error.from(transport: name)
+        }
+        try await producer.ensureTopic(envelope.topic)
+        let headers = envelope.wireHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let stored = try await producer.send(
+            topic: envelope.topic,
+            key: envelope.orderingKey.map { Array($0.utf8) },
+            payload: envelope.payload,
+            headers: headers,
+            messageID: envelope.id
+        )
+        return PublishConfirmation(
+            messageID: envelope.id, transport: name, topic: envelope.topic,
+            partition: Int(stored.partition), offset: stored.offset
+        )
+    }
+
+    public func subscribe(_ subscription: Subscription) async throws -> DeliveryStream {
+        try requireStarted()
+        do {
+            try subscription.validate()
+        } catch {
+            throw error.from(transport: name)
+        }
+        try await producer.ensureTopic(subscription.topic)
+        let retryTopic = subscription.group.map { KafkaRetryTopic.name(topic: subscription.topic, group: $0) }
+        if let retryTopic { try await producer.ensureTopic(retryTopic) }
+        let consumer = try KafkaSubscription(
+            subscription: subscription, retryTopic: retryTopic, transport: self
+        )
+        let registered = lifecycle.withLock { state -> Bool in
+            guard state.phase == .started else { return false }
+            state.subscriptions[ObjectIdentifier(consumer)] = consumer
+            return true
+        }
+        guard registered else {
+            await consumer.close()
+            throw CourierError.closed("\(name) was shut down", transport: name)
+        }
+        return consumer.start { [weak self] in
+            self?.lifecycle.withLock { _ = $0.subscriptions.removeValue(forKey: ObjectIdentifier(consumer)) }
+        }
+    }
+
+    public func shutdown() async {
+        let (wasRunning, subscriptions) = lifecycle.withLock { state -> (Bool, [KafkaSubscription]) in
+            defer {
+                state.phase = .stopped
+                state.subscriptions = [:]
+            }
+            return (state.phase != .stopped, Array(state.subscriptions.values))
+        }
+        guard wasRunning else { return await stopped.wait() }
+        // Consumers first: their retry-topic publishes need the producer until they are done.
+        await withTaskGroup(of: Void.self) { group in
+            for subscription in subscriptions { group.addTask { await subscription.close() } }
+        }
+        await producer.close()
+        stopped.open()
+    }
+
+    public func waitUntilShutdown() async { await stopped.wait() }
+
+    private func requireStarted() throws(CourierError) {
+        switch lifecycle.withLock({ $0.phase }) {
+        case .started: return
+        case .created: throw CourierError(.notStarted, "\(name) is not started; call start() (or run()) first", transport: name)
+        case .stopped: throw CourierError.closed("\(name) was shut down", transport: name)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import CRDKafka
+import Courier
+
+/// A message read by `rd_kafka_consumer_poll`, copied out of librdkafka.
+struct RDKafkaRecord: Sendable {
+    var topic: String
+    var partition: Int32
+    var offset: Int64
+    var key: [UInt8]?
+    var payload: [UInt8]
+    var headers: [(name: String, value: String)]
+    /// Milliseconds since 1970, when the message carries a timestamp.
+    var timestamp: Int64?
+
+    var location: KafkaPartition { KafkaPartition(topic: topic, partition: partition) }
+}
+
+/// What one poll returned.
+enum RDKafkaPollResult {
+    case record(RDKafkaRecord)
+    case error(code: rd_kafka_resp_err_t, message: String)
+    case nothing
+}
+
+/// A librdkafka high-level (group) consumer. Every call except ``storeOffsets(_:)`` belongs to the
+/// subscription's poll thread; rebalances are handled inside ``poll(timeoutMilliseconds:)``.
+final class RDKafkaConsumer: @unchecked Sendable {
+    let handle: RDKafkaHandle
+
+    init(properties: [String: String], context: RDKafkaClientContext) throws(CourierError) {
+        let config = try RDKafkaConfig(properties)
+        handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, config: config, context: context)
+        // Errors and rebalances then come out of rd_kafka_consumer_poll, on the poll thread.
+        rd_kafka_poll_set_consumer(handle.pointer)
+    }
+
+    func subscribe(_ topics: [String]) throws(CourierError) {
+        let error = RDKafkaPartitionList.with(topics.map { (KafkaPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA), nil) }) { list in
+            rd_kafka_subscribe(handle.pointer, list)
+        } ?? RD_KAFKA_RESP_ERR__FAIL
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw CourierError(.invalidConfiguration, "Kafka consumer could not subscribe to \(topics.joined(separator: ", ")): \(RDKafkaError.describe(error))")
+        }
+    }
+
+    func poll(timeoutMilliseconds: Int32) -> RDKafkaPollResult {
+        guard let message = rd_kafka_consumer_poll(handle.pointer, timeoutMilliseconds) else { return .nothing }
+        defer { rd_kafka_message_destroy(message) }
+        let value = message.pointee
+        guard value.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? RDKafkaError.describe(value.err)
+            return .error(code: value.err, message: text)
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        return .record(RDKafkaRecord(
+            topic: value.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
+            partition: value.partition,
+            offset: value.offset,
+            key: value.key.map { Array(UnsafeRawBufferPointer(start: $0, count: value.key_len)) },
+            payload: value.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: value.len)) } ?? [],
+            headers: Self.headers(of: message),
+            timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
+        ))
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [(name: String, value: String)] {
+        var headers: OpaquePointer?
+        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return [] }
+        var result: [(name: String, value: String)] = []
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            index += 1
+            guard let name else { continue }
+            let bytes = value.map { UnsafeRawBufferPointer(start: $0, count: size) }
+            result.append((String(cString: name), bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""))
+        }
+        return result
+    }
+
+    /// Stores the next offsets to commit. Thread-safe; fails quietly for partitions no longer assigned.
+    func storeOffsets(_ offsets: [(KafkaPartition, Int64)]) {
+        guard !offsets.isEmpty else { return }
+        _ = RDKafkaPartitionList.with(offsets.map { ($0.0, $0.1) }) { list in
+            rd_kafka_offsets_store(handle.pointer, list)
+        }
+    }
+
+    /// Commits the stored offsets and waits for the answer. "No offset" (nothing new) is not an error.
+    @discardableResult
+    func commit() -> rd_kafka_resp_err_t {
+        let error = rd_kafka_commit(handle.pointer, nil, 0)
+        return error == RD_KAFKA_RESP_ERR__NO_OFFSET ? RD_KAFKA_RESP_ERR_NO_ERROR : error
+    }
+
+    func pause(_ partitions: [KafkaPartition]) {
+        guard !partitions.isEmpty else { return }
+        _ = RDKafkaPartitionList.with(partitions.map { ($0, nil) }) { rd_kafka_pause_partitions(handle.pointer, $0) }
+    }
+
+    func resume(_ partitions: [KafkaPartition]) {
+        guard !partitions.isEmpty else { return }
+        _ = RDKafkaPartitionList.with(partitions.map { ($0, nil) }) { rd_kafka_resume_partitions(handle.pointer, $0) }
+    }
+
+    /// Leaves the group cleanly (revoking the assignment, which commits) and destroys the handle.
+    func close() {
+        _ = rd_kafka_consumer_close(handle.pointer)
+        handle.destroy()
+    }
+}

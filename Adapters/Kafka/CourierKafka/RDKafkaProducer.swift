@@ -1,0 +1,177 @@
+import CRDKafka
+import Courier
+import Foundation
+import Synchronization
+
+/// One delivery report, read from the event queue: which message (the opaque id given to
+/// ``RDKafkaProducer/produce(_:)``), its error, whether the broker may have it, and where it was stored.
+struct RDKafkaDeliveryReport: Sendable {
+    var id: UInt64
+    var error: rd_kafka_resp_err_t
+    var status: rd_kafka_msg_status_t
+    var partition: Int32
+    var offset: Int64
+}
+
+/// What the producer's poll thread reports.
+enum RDKafkaProducerEvent: Sendable {
+    case deliveries([RDKafkaDeliveryReport])
+    case error(code: rd_kafka_resp_err_t, message: String, isFatal: Bool)
+}
+
+/// One message to produce. The key, when set, picks the partition (librdkafka's default partitioner).
+struct RDKafkaOutgoingMessage {
+    var topic: String
+    var key: [UInt8]?
+    var payload: [UInt8]
+    var headers: [(String, String)]
+    /// Comes back in the delivery report.
+    var id: UInt64
+}
+
+/// A librdkafka producer. Delivery reports and errors are read from its event queue by one dedicated
+/// poll thread (no per-message callbacks) and handed to `onEvent` in batches.
+final class RDKafkaProducer: @unchecked Sendable {
+    let handle: RDKafkaHandle
+    private let queue: OpaquePointer
+    private let onEvent: @Sendable (RDKafkaProducerEvent) -> Void
+    private let drainDeadline = Mutex<ContinuousClock.Instant?>(nil)
+    private let finished = Latch()
+
+    init(properties: [String: String], context: RDKafkaClientContext, onEvent: @escaping @Sendable (RDKafkaProducerEvent) -> Void) throws(CourierError) {
+        let config = try RDKafkaConfig(properties)
+        rd_kafka_conf_set_events(config.pointer, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR)
+        handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, config: config, context: context)
+        guard let queue = rd_kafka_queue_get_main(handle.pointer) else {
+            handle.destroy()
+            throw CourierError(.fatal, "librdkafka gave no main event queue for the producer")
+        }
+        self.queue = queue
+        self.onEvent = onEvent
+        let thread = Thread { [self] in pollLoop() }
+        thread.name = "courier-kafka-producer"
+        thread.start()
+    }
+
+    /// Enqueues one message; its outcome arrives later as a delivery report. Throws the error code when
+    /// librdkafka refuses it at once (queue full, too large, fatal state, ...).
+    func produce(_ message: RDKafkaOutgoingMessage) throws(RDKafkaProduceRefusal) {
+        guard let headers = rd_kafka_headers_new(message.headers.count) else {
+            throw RDKafkaProduceRefusal(code: RD_KAFKA_RESP_ERR__FAIL, message: "could not allocate headers")
+        }
+        for (name, value) in message.headers {
+            let bytes = Array(value.utf8)
+            bytes.withUnsafeBytes { value in
+                _ = rd_kafka_header_add(headers, name, -1, value.baseAddress, value.count)
+            }
+        }
+        let error: OpaquePointer? = message.topic.withCString { topic in
+            message.payload.withUnsafeBytes { payload in
+                withKey(message.key) { key in
+                    var fields = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 6)
+                    fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                    fields[0].u.cstr = topic
+                    fields[1].vtype = RD_KAFKA_VTYPE_VALUE
+                    fields[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: payload.baseAddress)
+                    fields[1].u.mem.size = payload.count
+                    fields[2].vtype = RD_KAFKA_VTYPE_OPAQUE
+                    fields[2].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(message.id))
+                    fields[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    fields[3].u.i = RD_KAFKA_MSG_F_COPY
+                    fields[4].vtype = RD_KAFKA_VTYPE_HEADERS
+                    fields[4].u.headers = headers
+                    var count = 5
+                    if let key {
+                        fields[5].vtype = RD_KAFKA_VTYPE_KEY
+                        fields[5].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                        fields[5].u.mem.size = key.count
+                        count = 6
+                    }
+                    return rd_kafka_produceva(handle.pointer, fields, count)
+                }
+            }
+        }
+        guard let error else { return }
+        // On failure the headers stay ours.
+        rd_kafka_headers_destroy(headers)
+        let refusal = RDKafkaProduceRefusal(code: rd_kafka_error_code(error), message: String(cString: rd_kafka_error_string(error)))
+        rd_kafka_error_destroy(error)
+        throw refusal
+    }
+
+    private func withKey<R>(_ key: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let key else { return body(nil) }
+        return key.withUnsafeBytes { body($0) }
+    }
+
+    /// Messages librdkafka still holds (queued or in flight).
+    var outstanding: Int { Int(rd_kafka_outq_len(handle.pointer)) }
+
+    /// Stops the poll thread once every outstanding message has a report or `timeout` has passed (then
+    /// the rest are purged and reported as such), and destroys the handle. Returns when done.
+    func close(timeout: Duration) async {
+        drainDeadline.withLock { deadline in
+            if deadline == nil { deadline = .now + timeout }
+        }
+        await finished.wait()
+    }
+
+    private func pollLoop() {
+        var purged = false
+        var purgeDeadline: ContinuousClock.Instant?
+        while true {
+            if let event = rd_kafka_queue_poll(queue, 100) {
+                dispatch(event)
+                rd_kafka_event_destroy(event)
+                continue
+            }
+            guard let deadline = drainDeadline.withLock({ $0 }) else { continue }
+            if rd_kafka_outq_len(handle.pointer) == 0 { break }
+            if !purged, ContinuousClock.now >= deadline {
+                // Whatever is left gets a report with a purge error, which resolves its publish.
+                rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+                purged = true
+                purgeDeadline = .now + .seconds(2)
+            }
+            if let purgeDeadline, ContinuousClock.now >= purgeDeadline { break }
+        }
+        rd_kafka_queue_destroy(queue)
+        handle.destroy()
+        finished.open()
+    }
+
+    private func dispatch(_ event: OpaquePointer) {
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_DR:
+            var reports: [RDKafkaDeliveryReport] = []
+            reports.reserveCapacity(Int(rd_kafka_event_message_count(event)))
+            while let message = rd_kafka_event_message_next(event) {
+                reports.append(RDKafkaDeliveryReport(
+                    id: UInt64(UInt(bitPattern: message.pointee._private)),
+                    error: message.pointee.err,
+                    status: rd_kafka_message_status(message),
+                    partition: message.pointee.partition,
+                    offset: message.pointee.offset
+                ))
+            }
+            onEvent(.deliveries(reports))
+        case RD_KAFKA_EVENT_ERROR:
+            let isFatal = rd_kafka_event_error_is_fatal(event) != 0
+            var code = rd_kafka_event_error(event)
+            var message = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? RDKafkaError.describe(code)
+            if isFatal, let fatal = handle.fatalError() {
+                code = fatal.code
+                message = fatal.message
+            }
+            onEvent(.error(code: code, message: message, isFatal: isFatal))
+        default:
+            break
+        }
+    }
+}
+
+/// librdkafka refused a message at once, before it was queued.
+struct RDKafkaProduceRefusal: Error {
+    var code: rd_kafka_resp_err_t
+    var message: String
+}
