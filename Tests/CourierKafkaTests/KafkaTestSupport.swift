@@ -98,3 +98,18 @@ final class Activity: Sendable {
     func touch() { last.withLock { $0 = .now } }
     var idle: Duration { ContinuousClock.now - last.withLock { $0 } }
 }
+
+/// Waits until `condition` holds, checking every 100 ms, for at most `timeout`.
+func eventually(_ timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    return condition()
+}
+
+extension Delivery {
+    /// The `index` header the test publishers set.
+    var index: Int { Int(envelope.headers["index"] ?? "") ?? -1 }
+}

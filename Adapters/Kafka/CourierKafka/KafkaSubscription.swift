@@ -232,6 +232,11 @@ final class KafkaSubscription: Sendable {
         }
     }
 
+    /// The partitions assigned to this member right now.
+    var assignedPartitions: [KafkaPartition] {
+        state.withLock { Array($0.epochs.keys) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+
     // MARK: Rebalances (on the poll thread, inside rd_kafka_consumer_poll)
 
     func rebalanced(_ event: RDKafkaRebalance) {

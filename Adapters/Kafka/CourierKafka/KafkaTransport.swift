@@ -125,6 +125,11 @@ public final class KafkaTransport: Transport {
 
     public func waitUntilShutdown() async { await stopped.wait() }
 
+    /// The partitions each open subscription holds right now (for tests and diagnostics).
+    func assignments() -> [[KafkaPartition]] {
+        lifecycle.withLock { Array($0.subscriptions.values) }.map { $0.assignedPartitions }
+    }
+
     private func requireStarted() throws(CourierError) {
         switch lifecycle.withLock({ $0.phase }) {
         case .started: return

@@ -1,0 +1,97 @@
+import Courier
+import Synchronization
+import Testing
+@testable import CourierKafka
+
+@Suite("Kafka consumer groups")
+struct ConsumerGroupTests {
+    @Test("two groups each get every message")
+    func twoGroupsEachGetAll() async throws {
+        let test = try KafkaTestCluster(topics: ["events": 3])
+        let producer = try await test.transport()
+        let sent = try await publish(producer, topic: "events", count: 30)
+        let first = try await test.transport()
+        let second = try await test.transport()
+        let streamA = try await first.subscribe(Subscription(topic: "events", group: "analytics"))
+        let streamB = try await second.subscribe(Subscription(topic: "events", group: "archive"))
+        async let receivedA = receive(streamA, count: 30)
+        async let receivedB = receive(streamB, count: 30)
+        let (a, b) = try await (receivedA, receivedB)
+        let expected = Set(sent.map(\.messageID))
+        #expect(Set(a.map(\.envelope.id)) == expected)
+        #expect(Set(b.map(\.envelope.id)) == expected)
+        await test.close()
+    }
+
+    @Test("members of one group share the partitions and together get every message")
+    func membersSharePartitions() async throws {
+        let test = try KafkaTestCluster(topics: ["jobs": 4])
+        let producer = try await test.transport()
+        let memberA = try await test.transport()
+        let memberB = try await test.transport()
+        let streamA = try await memberA.subscribe(Subscription(topic: "jobs", group: "workers"))
+        let streamB = try await memberB.subscribe(Subscription(topic: "jobs", group: "workers"))
+        let balanced = try await eventually {
+            let a = memberA.assignments().flatMap { $0 }.filter { $0.topic == "jobs" }
+            let b = memberB.assignments().flatMap { $0 }.filter { $0.topic == "jobs" }
+            return a.count == 2 && b.count == 2 && Set(a).isDisjoint(with: b)
+        }
+        #expect(balanced, "the two members did not split the four partitions")
+        let sent = try await publish(producer, topic: "jobs", count: 100, key: { "key-\($0 % 10)" })
+        let collector = DeliveryCollector()
+        async let doneA: Void = collector.drain(streamA, as: "A")
+        async let doneB: Void = collector.drain(streamB, as: "B")
+        let complete = try await eventually { collector.ids.count >= sent.count }
+        await streamA.close()
+        await streamB.close()
+        _ = try await (doneA, doneB)
+        #expect(complete)
+        #expect(collector.ids == Set(sent.map(\.messageID)))
+        #expect(collector.count(for: "A") > 0 && collector.count(for: "B") > 0)
+        #expect(collector.duplicates == 0)
+        await test.close()
+    }
+
+    @Test("at least once across a consumer restart: nothing lost, acked messages not redelivered")
+    func atLeastOnceAcrossRestart() async throws {
+        let test = try KafkaTestCluster(topics: ["payments": 3])
+        let producer = try await test.transport()
+        let sent = try await publish(producer, topic: "payments", count: 60)
+        let firstTransport = try await test.transport()
+        let first = try await firstTransport.subscribe(Subscription(topic: "payments", group: "ledger", prefetch: 8))
+        // Ack 25, then stop with the next ones handed out but unsettled.
+        let acked = try await receive(first, count: 25)
+        let unsettled = try await receive(first, count: 5) { _ in }
+        await firstTransport.shutdown()
+        #expect(acked.count == 25 && unsettled.count == 5)
+
+        let secondTransport = try await test.transport()
+        let second = try await secondTransport.subscribe(Subscription(topic: "payments", group: "ledger"))
+        let rest = try await receive(second, count: 35, idle: .seconds(8))
+        let ackedIDs = Set(acked.map(\.envelope.id))
+        let restIDs = Set(rest.map(\.envelope.id))
+        #expect(ackedIDs.union(restIDs) == Set(sent.map(\.messageID)), "a message was lost")
+        #expect(ackedIDs.isDisjoint(with: restIDs), "an acked message came back")
+        #expect(Set(unsettled.map(\.envelope.id)).isSubset(of: restIDs), "an unsettled message was not redelivered")
+        await test.close()
+    }
+}
+
+/// Collects deliveries from several members, acking each.
+final class DeliveryCollector: Sendable {
+    private let state = Mutex<(ids: Set<String>, perMember: [String: Int], duplicates: Int)>(([], [:], 0))
+
+    func drain(_ stream: DeliveryStream, as member: String) async throws {
+        for try await delivery in stream {
+            state.withLock { state in
+                if !state.ids.insert(delivery.envelope.id).inserted { state.duplicates += 1 }
+                state.perMember[member, default: 0] += 1
+            }
+            try await delivery.ack()
+        }
+    }
+
+    var ids: Set<String> { state.withLock { $0.ids } }
+    var duplicates: Int { state.withLock { $0.duplicates } }
+    func count(for member: String) -> Int { state.withLock { $0.perMember[member] ?? 0 } }
+}
