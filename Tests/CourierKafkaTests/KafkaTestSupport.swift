@@ -25,10 +25,10 @@ final class KafkaTestCluster: Sendable {
     }
 
     /// A started transport on this cluster; `properties` override the fast defaults.
-    func transport(_ properties: [String: String] = [:], name: String? = nil) async throws -> KafkaTransport {
+    func transport(_ properties: [String: String] = [:], name: String? = nil, logger: any CourierLogger = SilentLogger()) async throws -> KafkaTransport {
         let url = cluster.url(fastGroupProperties.merging(properties) { _, new in new })
         let spec = TransportSpec(url: try TransportURL(url), name: name)
-        guard let transport = try KafkaTransportFactory().makeTransport(spec, context: TransportContext()) as? KafkaTransport else {
+        guard let transport = try KafkaTransportFactory().makeTransport(spec, context: TransportContext(logger: logger)) as? KafkaTransport else {
             throw CourierError(.fatal, "the factory made something other than a KafkaTransport")
         }
         try await transport.start()
@@ -112,4 +112,15 @@ func eventually(_ timeout: Duration = .seconds(20), _ condition: () -> Bool) asy
 extension Delivery {
     /// The `index` header the test publishers set.
     var index: Int { Int(envelope.headers["index"] ?? "") ?? -1 }
+}
+
+/// Keeps every log line, to check what a transport reported.
+final class CapturingLogger: CourierLogger {
+    private let lines = Mutex<[(LogLevel, String)]>([])
+    func log(level: LogLevel, _ message: String, metadata: [String: String]) {
+        lines.withLock { $0.append((level, message)) }
+    }
+    func contains(_ text: String, level: LogLevel) -> Bool {
+        lines.withLock { $0.contains { $0.0 == level && $0.1.contains(text) } }
+    }
 }
