@@ -72,6 +72,8 @@ public struct KafkaErrorCode: Sendable, Hashable, CustomStringConvertible {
     public static let requestTimedOut = KafkaErrorCode(code: RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT)
     /// Retriable: not enough in-sync replicas to take the write.
     public static let notEnoughReplicas = KafkaErrorCode(code: RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS)
+    /// The topic or partition does not exist.
+    public static let unknownTopicOrPartition = KafkaErrorCode(code: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
     /// Permanent: the message is larger than the broker accepts.
     public static let messageTooLarge = KafkaErrorCode(code: RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
 

@@ -40,6 +40,14 @@ public final class KafkaMockCluster: Sendable {
         try check(cluster.createTopic(name, partitions: Int32(partitions), replicationFactor: Int32(replicas)), "create topic \(name)")
     }
 
+    /// Makes metadata requests for `topic` answer with `error` (for example `UNKNOWN_TOPIC_OR_PART`, to
+    /// act like a cluster that does not have the topic and will not create it). `nil` clears it.
+    /// The mock cluster itself creates every topic a client asks about, whatever the client's
+    /// `allow.auto.create.topics` says; this is how to test the opposite.
+    public func setTopicError(_ topic: String, _ error: KafkaErrorCode?) {
+        cluster.setTopicError(topic, error?.code ?? RD_KAFKA_RESP_ERR_NO_ERROR)
+    }
+
     /// Disconnects broker `id` and refuses new connections until ``setBrokerUp(_:)``. Its partitions
     /// keep it as leader, so producing to them stalls until it is back.
     public func setBrokerDown(_ id: Int) throws {

@@ -61,6 +61,7 @@ public final class KafkaTransport: Transport {
         try requireStarted()
         do {
             try envelope.validate(maxPayloadBytes: properties.maxMessageBytes)
+            try KafkaTopicName.validate(envelope.topic)
         } catch {
             throw error.from(transport: name)
         }
@@ -83,6 +84,7 @@ public final class KafkaTransport: Transport {
         try requireStarted()
         do {
             try subscription.validate()
+            try KafkaTopicName.validate(subscription.topic)
         } catch {
             throw error.from(transport: name)
         }

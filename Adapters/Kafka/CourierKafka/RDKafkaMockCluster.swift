@@ -25,6 +25,10 @@ final class RDKafkaMockCluster: @unchecked Sendable {
         rd_kafka_mock_topic_create(cluster, name, partitions, replicationFactor)
     }
 
+    func setTopicError(_ topic: String, _ error: rd_kafka_resp_err_t) {
+        rd_kafka_mock_topic_set_error(cluster, topic, error)
+    }
+
     func setBroker(_ broker: Int32, up: Bool) -> rd_kafka_resp_err_t {
         up ? rd_kafka_mock_broker_set_up(cluster, broker) : rd_kafka_mock_broker_set_down(cluster, broker)
     }
