@@ -208,9 +208,16 @@ public final class CircuitBreaker: Sendable {
         }
     }
 
+    /// As in resilience4j, a count window's minimum is capped at its size: it never holds more calls, so a
+    /// larger minimum would keep the breaker closed for ever.
+    private var minimumCalls: Int {
+        guard case .count(let size) = configuration.window else { return configuration.minimumCalls }
+        return min(configuration.minimumCalls, max(1, size))
+    }
+
     /// Why the totals trip the breaker, or nil.
     private func tripReason(_ totals: SlidingWindow.Totals, minimum: Int? = nil) -> String? {
-        guard totals.calls >= (minimum ?? configuration.minimumCalls), totals.calls > 0 else { return nil }
+        guard totals.calls >= (minimum ?? minimumCalls), totals.calls > 0 else { return nil }
         let failureRate = Double(totals.failures) * 100 / Double(totals.calls)
         let slowRate = Double(totals.slow) * 100 / Double(totals.calls)
         if totals.failures > 0, failureRate >= configuration.failureRateThreshold {
@@ -224,9 +231,11 @@ public final class CircuitBreaker: Sendable {
 
     private func trip(_ state: inout BreakerState, at now: ClockInstant, reason: String) -> Transition {
         state.consecutiveTrips += 1
+        let maximum = configuration.maximumOpenDuration
         var open = configuration.openDuration.seconds
-        for _ in 1..<max(1, state.consecutiveTrips) { open *= configuration.openDurationMultiplier }
-        let duration = min(Duration.seconds(open), configuration.maximumOpenDuration)
+        for _ in 1..<max(1, state.consecutiveTrips) where open < maximum.seconds { open *= configuration.openDurationMultiplier }
+        // Cap in seconds first: after some 70 trips in a row the uncapped product no longer fits in a Duration.
+        let duration = open < maximum.seconds ? Duration.seconds(open) : maximum
         let transition = move(&state, to: .open, at: now, reason: reason)
         state.openUntil = now + duration
         return transition
