@@ -65,7 +65,9 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// The first column of the first row of `sql`, as text.
     func queryText(_ sql: String) throws(CourierError) -> String? {
         try withStatement(sql) { statement throws(CourierError) in
-            try step(statement) ? column(statement, 0).text : nil
+            guard try step(statement) else { return nil }
+            let value = column(statement, 0)
+            return value.text ?? value.integer.map(String.init)
         }
     }
 

@@ -78,6 +78,9 @@ public final class SQLiteSpool: Spool {
     }
 
     public func close() async {
+        // Close the connection on its thread after the work queued before it, so the file is released
+        // (and its write-ahead log checkpointed) by the time close() returns.
+        try? await thread.perform { [table] in table.close() }
         thread.stop()
         failPending(with: closedError)
     }

@@ -80,6 +80,9 @@ final class SpoolTable: @unchecked Sendable {
         }
     }
 
+    /// Closes the database; later calls throw ``CourierError/Code/closed``.
+    func close() { database.close() }
+
     func remove(sequence: Int64) throws(CourierError) {
         let removedBytes = try database.withStatement("SELECT length(payload) FROM courier_spool WHERE sequence = ?") { statement throws(CourierError) in
             database.bind(statement, 1, .integer(sequence))
