@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
         .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
         .testTarget(name: "CourierProducerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),
+        .testTarget(name: "CourierSQLiteTests", dependencies: ["Courier", "CourierSQLite"]),
         .testTarget(name: "CourierAMQPTests", dependencies: ["Courier", "CourierAMQP"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
         // Samples/: small programs a newcomer copies from, built and tested with everything else.
