@@ -1,15 +1,16 @@
 import Courier
+import CourierKafka
 import CourierMemory
 
 /// The `courier` tool: picks the subcommand, parses its options, maps errors to exit codes.
 struct CourierCommandLine {
     static let version = "0.1.0"
 
-    let commands: [any CLICommand] = [CheckCommand(), TransportsCommand(), DemoCommand()]
+    let commands: [any CLICommand] = [CheckCommand(), TransportsCommand(), DemoCommand(), KafkaMockCommand()]
 
     /// The transports this build of the tool links.
     static func builtInRegistry() -> TransportRegistry {
-        TransportRegistry([MemoryTransportFactory()])
+        TransportRegistry([MemoryTransportFactory(), KafkaTransportFactory()])
     }
 
     /// Runs `arguments` (without the program name) and returns the exit code.
