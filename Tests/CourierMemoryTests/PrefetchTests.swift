@@ -1,0 +1,64 @@
+import Courier
+import CourierMemory
+import Testing
+
+@Suite("Memory transport: prefetch (no ack, no next)", .timeLimit(.minutes(1)))
+struct PrefetchTests {
+    @Test func prefetchOneHoldsTheSecondUntilTheFirstIsSettled() async throws {
+        let fixture = try await MemoryFixture()
+        var deliveries = try await fixture.subscribe(prefetch: 1).makeAsyncIterator()
+        try await fixture.publish("m1")
+        try await fixture.publish("m2")
+
+        let first = try await deliveries.take()
+        #expect(first.envelope.id == "m1")
+        #expect(fixture.harness.record.deliveredIDs == ["m1"])
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 1)
+
+        try await first.ack()
+        #expect(fixture.harness.record.deliveredIDs == ["m1", "m2"])
+        let second = try await deliveries.take()
+        #expect(second.envelope.id == "m2")
+        #expect(second.deliveryCount == 1)
+    }
+
+    @Test func rejectAndRequeueAlsoMakeRoom() async throws {
+        let fixture = try await MemoryFixture()
+        var deliveries = try await fixture.subscribe(prefetch: 1).makeAsyncIterator()
+        for id in ["m1", "m2", "m3"] { try await fixture.publish(id) }
+
+        try await deliveries.take().reject()
+        #expect(fixture.harness.record.deliveredIDs == ["m1", "m2"])
+        try await deliveries.take().nack(requeue: true)
+        // The requeued m2 goes first again.
+        #expect(fixture.harness.record.deliveredIDs == ["m1", "m2", "m2"])
+    }
+
+    @Test func neverMoreUnsettledThanThePrefetch() async throws {
+        let fixture = try await MemoryFixture()
+        let stream = try await fixture.subscribe(prefetch: 3)
+        var deliveries = stream.makeAsyncIterator()
+        for index in 1...10 { try await fixture.publish("m\(index)") }
+        #expect(fixture.harness.record.deliveries.count == 3)
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 3)
+
+        var held: [Delivery] = []
+        for _ in 0..<3 { held.append(try await deliveries.take()) }
+        try await held[1].ack()
+        #expect(fixture.harness.record.deliveredIDs == ["m1", "m2", "m3", "m4"])
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 3)
+    }
+
+    @Test func eachMemberHasItsOwnPrefetch() async throws {
+        let fixture = try await MemoryFixture()
+        let one = try await fixture.subscribe(prefetch: 1)
+        let two = try await fixture.subscribe(prefetch: 2)
+        for index in 1...5 { try await fixture.publish("m\(index)") }
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 3)
+        var oneDeliveries = one.makeAsyncIterator()
+        var twoDeliveries = two.makeAsyncIterator()
+        #expect(try await oneDeliveries.take().envelope.id == "m1")
+        #expect(try await twoDeliveries.take().envelope.id == "m2")
+        #expect(try await twoDeliveries.take().envelope.id == "m3")
+    }
+}
