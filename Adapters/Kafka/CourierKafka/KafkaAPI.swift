@@ -6,20 +6,34 @@ public struct KafkaAPI: Sendable, Hashable, CustomStringConvertible {
     /// The API key from the Kafka protocol.
     public let key: Int16
 
+    /// The API with protocol key `key`.
     public init(key: Int16) { self.key = key }
 
+    /// Kafka API key 0.
     public static let produce = KafkaAPI(key: 0)
+    /// Kafka API key 1.
     public static let fetch = KafkaAPI(key: 1)
+    /// Kafka API key 2.
     public static let listOffsets = KafkaAPI(key: 2)
+    /// Kafka API key 3.
     public static let metadata = KafkaAPI(key: 3)
+    /// Kafka API key 8.
     public static let offsetCommit = KafkaAPI(key: 8)
+    /// Kafka API key 9.
     public static let offsetFetch = KafkaAPI(key: 9)
+    /// Kafka API key 10.
     public static let findCoordinator = KafkaAPI(key: 10)
+    /// Kafka API key 11.
     public static let joinGroup = KafkaAPI(key: 11)
+    /// Kafka API key 12.
     public static let heartbeat = KafkaAPI(key: 12)
+    /// Kafka API key 13.
     public static let leaveGroup = KafkaAPI(key: 13)
+    /// Kafka API key 14.
     public static let syncGroup = KafkaAPI(key: 14)
+    /// Kafka API key 18.
     public static let apiVersions = KafkaAPI(key: 18)
+    /// Kafka API key 22.
     public static let initProducerId = KafkaAPI(key: 22)
 
     /// Names as the Kafka protocol spells them.
@@ -41,6 +55,7 @@ public struct KafkaAPI: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The protocol name, such as `Produce`.
     public var description: String { Self.byName.first { $0.value == self }?.key ?? "api-\(key)" }
 }
 
@@ -77,5 +92,6 @@ public struct KafkaErrorCode: Sendable, Hashable, CustomStringConvertible {
     /// Permanent: the message is larger than the broker accepts.
     public static let messageTooLarge = KafkaErrorCode(code: RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
 
+    /// librdkafka's name for the error, such as `NOT_LEADER_FOR_PARTITION`.
     public var description: String { RDKafkaError.name(code) }
 }

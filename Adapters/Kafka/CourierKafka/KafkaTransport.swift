@@ -10,6 +10,7 @@ import Synchronization
 /// losing. Requeue and delayed redelivery of a named group go through its retry topic (see
 /// ``KafkaRetryTopic``).
 public final class KafkaTransport: Transport {
+    /// The configured name, or the redacted URL.
     public let name: String
     let properties: KafkaProperties
     let context: TransportContext
