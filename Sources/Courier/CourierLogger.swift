@@ -5,7 +5,18 @@ public enum LogLevel: Int, Sendable, Comparable, CaseIterable, CustomStringConve
     case trace, debug, info, notice, warning, error, critical
 
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
-    public var description: String { String(describing: self) }
+    // Spelled out: String(describing: self) would call this property again and recurse forever.
+    public var description: String {
+        switch self {
+        case .trace: "trace"
+        case .debug: "debug"
+        case .info: "info"
+        case .notice: "notice"
+        case .warning: "warning"
+        case .error: "error"
+        case .critical: "critical"
+        }
+    }
 }
 
 /// The logging hook every module uses, shaped like swift-log's `Logger` so a one-line adapter bridges it.
