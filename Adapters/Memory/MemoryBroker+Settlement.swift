@@ -7,14 +7,16 @@ extension MemoryBroker: DeliverySettler {
     public func settle(tag: UInt64, _ action: SettleAction) async throws {
         let delayed = try withState { state throws(CourierError) -> (topic: String, group: String, offset: Int64, delay: Duration)? in
             guard let (topicName, groupName) = state.tags.removeValue(forKey: tag),
-                  var topic = state.topics[topicName],
-                  var group = topic.groups[groupName],
-                  let delivery = group.release(tag: tag)
-            else {
-                throw CourierError(
-                    .invalidSettlement,
-                    "delivery \(tag) on memory broker \(name) was already settled, or its subscription or the broker went down since; it will be (or was) delivered again"
-                )
+                  var topic = state.topics.removeValue(forKey: topicName)
+            else { throw alreadySettled(tag) }
+            guard var group = topic.groups.removeValue(forKey: groupName) else {
+                state.topics[topicName] = topic
+                throw alreadySettled(tag)
+            }
+            guard let delivery = group.release(tag: tag) else {
+                topic.groups[groupName] = group
+                state.topics[topicName] = topic
+                throw alreadySettled(tag)
             }
             let offset = delivery.offset
             let envelope = topic.message(at: offset, for: group)
@@ -55,6 +57,13 @@ extension MemoryBroker: DeliverySettler {
                 self.endDelay(of: delayed.offset, topic: delayed.topic, group: delayed.group)
             }
         }
+    }
+
+    private func alreadySettled(_ tag: UInt64) -> CourierError {
+        CourierError(
+            .invalidSettlement,
+            "delivery \(tag) on memory broker \(name) was already settled, or its subscription or the broker went down since; it will be (or was) delivered again"
+        )
     }
 
     /// A redelivery delay ended: the message joins the group's line again.

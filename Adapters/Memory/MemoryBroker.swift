@@ -74,7 +74,8 @@ public final class MemoryBroker: Sendable {
            Double.random(in: 0..<1, using: &state.randomFailures) < probability {
             throw injectedPublishFailure(retriable: true)
         }
-        var topic = state.topics[envelope.topic] ?? MemoryTopic()
+        // Taken out of the dictionary while it changes, so its message log is not copied on write.
+        var topic = state.topics.removeValue(forKey: envelope.topic) ?? MemoryTopic()
         if topic.messages.count >= options.capacity { topic.trim() }
         guard topic.messages.count < options.capacity else {
             state.topics[envelope.topic] = topic
@@ -112,7 +113,7 @@ public final class MemoryBroker: Sendable {
             state.nextID += 1
             return state.nextID
         }
-        let groupName = subscription.group ?? "private-\(memberID)"
+        let groupName = subscription.group ?? "private-\(memberID)-\(Envelope.makeID())"
         let (stream, continuation) = DeliveryStream.make { [weak self] in
             self?.removeMember(memberID, topic: subscription.topic, group: groupName)
         }
@@ -120,7 +121,7 @@ public final class MemoryBroker: Sendable {
             if state.isDown {
                 throw CourierError.unavailable("memory broker \(name) is down; subscribe again once it is up", transport: transportName)
             }
-            var topic = state.topics[subscription.topic] ?? MemoryTopic()
+            var topic = state.topics.removeValue(forKey: subscription.topic) ?? MemoryTopic()
             var group = topic.groups[groupName]
                 ?? MemoryGroup(name: groupName, isPrivate: subscription.group == nil, cursor: topic.baseOffset)
             group.members.append(MemoryMember(
@@ -179,7 +180,7 @@ public final class MemoryBroker: Sendable {
 
     /// Hands waiting messages to members with room, until none is eligible. Runs under the lock.
     private func dispatch(topic topicName: String, in state: inout BrokerState) {
-        guard !state.isDown, var topic = state.topics[topicName] else { return }
+        guard !state.isDown, var topic = state.topics.removeValue(forKey: topicName) else { return }
         for groupName in topic.groups.keys {
             while let memberIndex = topic.groups[groupName]?.nextMemberWithRoom(),
                   let offset = topic.takeNext(for: groupName) {

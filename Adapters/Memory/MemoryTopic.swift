@@ -150,7 +150,7 @@ struct MemoryTopic {
     /// message is eligible and only when no message of that key is in flight; among eligible messages the
     /// highest priority wins, then the lowest offset. Moves the cursor and `waiting` accordingly.
     mutating func takeNext(for groupName: String) -> Int64? {
-        guard var group = groups[groupName] else { return nil }
+        guard var group = groups.removeValue(forKey: groupName) else { return nil }
         defer { groups[groupName] = group }
         var seenKeys: Set<String> = []
         var best: (offset: Int64, priority: UInt8, fromWaiting: Int?)?
