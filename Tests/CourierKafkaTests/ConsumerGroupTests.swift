@@ -52,6 +52,33 @@ struct ConsumerGroupTests {
         await test.close()
     }
 
+    // The mock coordinator waits session.timeout.ms - 1 s for members to rejoin after any change. A member
+    // that leaves (LeaveGroup) is replaced after about that; one that just vanishes only after its session
+    // expires on top of it: about 5 s versus 11 s here.
+    @Test("closing a member leaves the group at once: the other member takes over without waiting for the session timeout")
+    func closeLeavesGroup() async throws {
+        let test = try KafkaTestCluster(topics: ["handover": 2])
+        let slowToNotice = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+        let memberA = try await test.transport(slowToNotice)
+        let memberB = try await test.transport(slowToNotice)
+        let streamA = try await memberA.subscribe(Subscription(topic: "handover", group: "pair"))
+        let streamB = try await memberB.subscribe(Subscription(topic: "handover", group: "pair"))
+        let split = try await eventually {
+            memberA.assignments().flatMap { $0 }.filter { $0.topic == "handover" }.count == 1
+                && memberB.assignments().flatMap { $0 }.filter { $0.topic == "handover" }.count == 1
+        }
+        #expect(split)
+        let closedAt = ContinuousClock.now
+        await streamA.close()
+        let tookOver = try await eventually(.seconds(25)) {
+            memberB.assignments().flatMap { $0 }.filter { $0.topic == "handover" }.count == 2
+        }
+        #expect(tookOver)
+        #expect(ContinuousClock.now - closedAt < .seconds(8.5), "took \(ContinuousClock.now - closedAt): the member did not leave the group")
+        await streamB.close()
+        await test.close()
+    }
+
     @Test("at least once across a consumer restart: nothing lost, acked messages not redelivered")
     func atLeastOnceAcrossRestart() async throws {
         let test = try KafkaTestCluster(topics: ["payments": 3])

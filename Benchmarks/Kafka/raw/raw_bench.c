@@ -1,0 +1,118 @@
+/*
+ * Raw librdkafka baseline for the Courier Kafka benchmark: the same work as CourierKafkaBenchmark with the
+ * same settings, in plain C.
+ *
+ *   raw_bench produce BOOTSTRAP TOPIC COUNT SIZE      idempotent producer, acks=all, linger.ms=5;
+ *                                                    counts a message when its delivery report says stored
+ *   raw_bench consume BOOTSTRAP TOPIC COUNT GROUP     group consumer, rd_kafka_consumer_poll,
+ *                                                    enable.auto.offset.store=false, offset stored per message
+ *
+ * Prints one line: "<mode> <count> messages in <seconds> s = <rate> msg/s".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <librdkafka/rdkafka.h>
+
+static long delivered, failed;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
+    (void)rk; (void)opaque;
+    if (message->err) failed++; else delivered++;
+}
+
+static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
+    char error[512];
+    if (rd_kafka_conf_set(conf, name, value, error, sizeof error) != RD_KAFKA_CONF_OK) {
+        fprintf(stderr, "raw_bench: %s\n", error);
+        exit(1);
+    }
+}
+
+static int produce(const char *bootstrap, const char *topic, long count, size_t size) {
+    char error[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    set(conf, "bootstrap.servers", bootstrap);
+    set(conf, "enable.idempotence", "true");
+    set(conf, "acks", "all");
+    set(conf, "linger.ms", "5");
+    set(conf, "message.timeout.ms", "10000");
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    if (!rk) { fprintf(stderr, "raw_bench: %s\n", error); return 1; }
+    char *payload = malloc(size);
+    memset(payload, 'x', size);
+    double start = now();
+    for (long index = 0; index < count; index++) {
+        char key[32];
+        snprintf(key, sizeof key, "key-%ld", index % 100);
+        for (;;) {
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) { rd_kafka_poll(rk, 10); continue; }
+            if (err) { fprintf(stderr, "raw_bench: produce: %s\n", rd_kafka_err2str(err)); return 1; }
+            break;
+        }
+        rd_kafka_poll(rk, 0);
+    }
+    while (delivered + failed < count) rd_kafka_poll(rk, 10);
+    double seconds = now() - start;
+    printf("produce %ld messages in %.3f s = %.0f msg/s (%ld failed)\n", delivered, seconds, delivered / seconds, failed);
+    rd_kafka_destroy(rk);
+    free(payload);
+    return failed ? 1 : 0;
+}
+
+static int consume(const char *bootstrap, const char *topic, long count, const char *group) {
+    char error[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    set(conf, "bootstrap.servers", bootstrap);
+    set(conf, "group.id", group);
+    set(conf, "auto.offset.reset", "earliest");
+    set(conf, "enable.auto.offset.store", "false");
+    set(conf, "enable.auto.commit", "true");
+    set(conf, "auto.commit.interval.ms", "1000");
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+    if (!rk) { fprintf(stderr, "raw_bench: %s\n", error); return 1; }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    long received = 0;
+    size_t bytes = 0;
+    double start = 0;
+    while (received < count) {
+        rd_kafka_message_t *message = rd_kafka_consumer_poll(rk, 100);
+        if (!message) continue;
+        if (!message->err) {
+            if (received == 0) start = now();
+            rd_kafka_headers_t *headers = NULL;
+            rd_kafka_message_headers(message, &headers);
+            bytes += message->len;
+            received++;
+            rd_kafka_offset_store(message->rkt, message->partition, message->offset);
+        }
+        rd_kafka_message_destroy(message);
+    }
+    double seconds = now() - start;
+    printf("consume %ld messages in %.3f s = %.0f msg/s (%zu payload bytes)\n", received, seconds, received / seconds, bytes);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 6 && !strcmp(argv[1], "produce")) return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
+    if (argc == 6 && !strcmp(argv[1], "consume")) return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
+    fprintf(stderr, "usage: raw_bench produce BOOTSTRAP TOPIC COUNT SIZE | consume BOOTSTRAP TOPIC COUNT GROUP\n");
+    return 2;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Courier Kafka benchmark: CourierKafka vs raw librdkafka (raw/raw_bench.c) with the same settings
+# (idempotent producer, acks=all, linger.ms=5, consumer group with offsets stored per message), against
+# one `courier kafka-mock` cluster in the same run. Release builds. Not a timed test.
+#
+#   bash Benchmarks/Kafka/run.sh [COUNT] [SIZE]      defaults: 20000 messages of 256 bytes
+#
+# The mock cluster keeps about 5 MiB per partition: keep COUNT x (SIZE + ~300 header bytes) / 6 under that.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+COUNT=${1:-20000}
+SIZE=${2:-256}
+SCRATCH=${SCRATCH:-.build}
+WORK=$(mktemp -d)
+trap 'kill "$MOCK_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+cc -O2 -o "$WORK/raw_bench" Benchmarks/Kafka/raw/raw_bench.c $(pkg-config --cflags --libs rdkafka)
+swift build -c release --scratch-path "$SCRATCH" --product CourierKafkaBenchmark >/dev/null
+swift build -c release --scratch-path "$SCRATCH" --product courier >/dev/null
+BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+
+mkfifo "$WORK/commands"
+"$BIN/courier" kafka-mock --brokers 3 --topic raw:6 --topic courier:6 < "$WORK/commands" > "$WORK/mock.out" &
+MOCK_PID=$!
+exec 3>"$WORK/commands"   # keeps the mock's stdin open until the end
+for _ in $(seq 50); do [[ -s $WORK/mock.out ]] && break; sleep 0.1; done
+BOOTSTRAP=$(head -n1 "$WORK/mock.out")
+
+echo "machine: $(nproc) cores, $(uname -srm); librdkafka $(pkg-config --modversion rdkafka); $COUNT messages of $SIZE bytes, 6 partitions, 3 mock brokers"
+rate() { sed -E 's/.*= ([0-9]+) msg\/s.*/\1/'; }
+RAW_P=$("$WORK/raw_bench" produce "$BOOTSTRAP" raw "$COUNT" "$SIZE");                          echo "raw C    $RAW_P"
+CRR_P=$("$BIN/CourierKafkaBenchmark" produce "$BOOTSTRAP" courier "$COUNT" "$SIZE");            echo "Courier  $CRR_P"
+# Both consumers read the messages Courier produced (with Courier's headers), each in its own group.
+RAW_C=$("$WORK/raw_bench" consume "$BOOTSTRAP" courier "$COUNT" raw-readers);                  echo "raw C    $RAW_C"
+CRR_C=$("$BIN/CourierKafkaBenchmark" consume "$BOOTSTRAP" courier "$COUNT" courier-readers);  echo "Courier  $CRR_C"
+awk -v a="$(echo "$CRR_P" | rate)" -v b="$(echo "$RAW_P" | rate)" 'BEGIN { printf "produce ratio Courier/raw = %.2f (target >= 0.7)\n", a / b }'
+awk -v a="$(echo "$CRR_C" | rate)" -v b="$(echo "$RAW_C" | rate)" 'BEGIN { printf "consume ratio Courier/raw = %.2f (target >= 0.8)\n", a / b }'
+exec 3>&-
