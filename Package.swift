@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "OrderHandlerSample", dependencies: ["Courier"], path: "Samples/OrderHandler/Sources"),
         .testTarget(
             name: "OrderHandlerSampleTests",
-            dependencies: ["OrderHandlerSample", "Courier", "CourierMemory"],
+            dependencies: ["OrderHandlerSample", "Courier", "CourierMemory", "CourierSQLite"],
             path: "Samples/OrderHandler/Tests"
         ),
     ],
