@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
         .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
         .testTarget(name: "CourierProducerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),
+        .testTarget(name: "CourierConsumerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),
         .testTarget(name: "CourierSQLiteTests", dependencies: ["Courier", "CourierSQLite"]),
         .testTarget(name: "CourierAMQPTests", dependencies: ["Courier", "CourierAMQP"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),

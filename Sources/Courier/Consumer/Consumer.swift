@@ -1,0 +1,351 @@
+import Foundation
+import Synchronization
+
+/// A message as a handler sees it.
+public struct IncomingMessage: Sendable {
+    public let envelope: Envelope
+    /// Where it came from (transport, topic, group, partition, offset).
+    public let source: DeliverySource
+    /// Delayed redeliveries it has had so far (from the `courier-attempt` header).
+    public let redeliveries: Int
+    /// Handler runs in this delivery, this one included.
+    public let attempt: Int
+}
+
+/// Something the consumer did that an operator may want to know about.
+public enum ConsumerEvent: Sendable, Hashable {
+    /// A message went to the dead-letter destination (reported once, at the final outcome).
+    case deadLettered(messageID: String, reason: String, topic: String)
+    /// The handler breaker opened: consumption pauses until it lets trial calls through.
+    case paused(reason: String)
+    /// The handler breaker closed again.
+    case resumed
+    /// A lost subscription was opened again.
+    case resubscribed(transport: String)
+}
+
+/// The consumer pipeline: subscribes on every transport of a failover set as one group, deduplicates by
+/// idempotency key, runs the handler with bounded concurrency (optionally one message per key at a time),
+/// and on failure follows the recoverability policy: retry now, redeliver later (attempts in headers),
+/// dead-letter (with fault headers, acked only after the dead letter is confirmed) or discard. A breaker
+/// around the handler pauses consumption while a downstream keeps failing. ``shutdown()`` stops pulling,
+/// lets in-flight handlers finish within a grace period and hands the rest back to the broker.
+public final class Consumer: Sendable {
+    public typealias Handler = @Sendable (IncomingMessage) async throws -> Void
+
+    public let transports: [any Transport]
+    public let configuration: ConsumerConfiguration
+    /// The breaker around the handler, when configured.
+    public let handlerBreaker: CircuitBreaker?
+    private let store: (any IdempotencyStore)?
+    private let deadLetterProducer: Producer?
+    private let clock: any CourierClock
+    private let logger: any CourierLogger
+    private let handler: Handler
+    private let limiter: ConcurrencyLimiter
+    private let lanes = KeyedLanes()
+    private let state = Mutex(ConsumerState())
+    private let stopRequested = Latch()
+
+    private struct ConsumerState {
+        var statistics = ConsumerStatistics()
+        var streams: [UInt64: DeliveryStream] = [:]
+        var nextStream: UInt64 = 0
+        var observers: [@Sendable (ConsumerEvent) -> Void] = []
+    }
+
+    /// - Parameters:
+    ///   - deadLetterProducer: publishes dead letters (with its failover and spool); by default they go to
+    ///     the transport the message came from.
+    /// - Throws: ``CourierError/Code/invalidConfiguration`` when the settings contradict each other.
+    public init(
+        transports: [any Transport],
+        configuration: ConsumerConfiguration,
+        idempotencyStore: (any IdempotencyStore)? = nil,
+        deadLetterProducer: Producer? = nil,
+        clock: any CourierClock = SystemClock(),
+        logger: any CourierLogger = SilentLogger(),
+        handler: @escaping Handler
+    ) throws {
+        guard !transports.isEmpty else {
+            throw CourierError.configuration(field: "consumer.transports", "is empty; give the consumer at least one transport")
+        }
+        if configuration.guarantee == .exactlyOnceEffects, idempotencyStore == nil {
+            throw CourierError.configuration(
+                field: "consumer.guarantee",
+                "is exactly-once-effects but no idempotency store is given; pass a MemoryIdempotencyStore or SQLiteIdempotencyStore"
+            )
+        }
+        try Subscription(topic: configuration.topic, group: configuration.group, prefetch: configuration.prefetch).validate()
+        self.transports = transports
+        self.configuration = configuration
+        self.store = configuration.guarantee == .atMostOnce ? nil : idempotencyStore
+        self.deadLetterProducer = deadLetterProducer
+        self.clock = clock
+        self.logger = logger
+        self.handler = handler
+        limiter = ConcurrencyLimiter(slots: configuration.concurrency)
+        handlerBreaker = configuration.handlerBreaker.map {
+            CircuitBreaker(name: "handler \(configuration.topic)/\(configuration.group)", configuration: $0, clock: clock)
+        }
+        handlerBreaker?.onTransition { [weak self] transition in self?.noteBreaker(transition) }
+    }
+
+    public var statistics: ConsumerStatistics { state.withLock { $0.statistics } }
+
+    /// Calls `observer` with every event from now on. Observers must be quick.
+    public func onEvent(_ observer: @escaping @Sendable (ConsumerEvent) -> Void) {
+        state.withLock { $0.observers.append(observer) }
+    }
+
+    /// Consumes until ``shutdown()`` or cancellation — the shape of a service's `run()`.
+    public func run() async {
+        await withTaskGroup(of: Bool.self) { group in
+            for transport in transports {
+                group.addTask { await self.consume(from: transport); return true }
+            }
+            group.addTask {
+                await self.stopRequested.wait()
+                try? await self.clock.sleep(for: self.configuration.shutdownGracePeriod)
+                return false
+            }
+            var running = transports.count
+            while let finishedLoop = await group.next() {
+                if finishedLoop {
+                    running -= 1
+                    if running == 0 { group.cancelAll() }
+                } else {
+                    // The grace period is over: cancel handlers still running; their messages go back.
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+
+    /// Stops pulling; in-flight handlers get the grace period to finish, then their messages are handed
+    /// back for redelivery. Returns at once; ``run()`` returns when the drain is done.
+    public func shutdown() async {
+        stopRequested.open()
+        let streams = state.withLock { Array($0.streams.values) }
+        for stream in streams { await stream.close() }
+    }
+
+    private var isStopping: Bool { stopRequested.isOpen || Task.isCancelled }
+
+    // MARK: Subscriptions
+
+    /// Subscribes to one transport and hands its deliveries to handlers; subscribes again when the
+    /// subscription is lost, so consumption never silently stops.
+    private func consume(from transport: any Transport) async {
+        var first = true
+        while !isStopping {
+            do {
+                let stream = try await transport.subscribe(
+                    Subscription(topic: configuration.topic, group: configuration.group, prefetch: configuration.prefetch)
+                )
+                let id = state.withLock { state -> UInt64 in
+                    state.nextStream += 1
+                    state.streams[state.nextStream] = stream
+                    return state.nextStream
+                }
+                if !first { emit(.resubscribed(transport: transport.name)) }
+                first = false
+                defer { state.withLock { _ = $0.streams.removeValue(forKey: id) } }
+                if isStopping { await stream.close() }
+                try await withThrowingDiscardingTaskGroup { handlers in
+                    for try await delivery in stream {
+                        if isStopping { continue }
+                        await limiter.acquire()
+                        if isStopping {
+                            // Closed while waiting for a slot: the broker already has it back.
+                            limiter.release()
+                            continue
+                        }
+                        handlers.addTask {
+                            defer { self.limiter.release() }
+                            await self.dispatch(delivery)
+                        }
+                    }
+                }
+            } catch {
+                logger.warning("consumer of \(configuration.topic) lost its subscription on \(transport.name): \(error)")
+            }
+            if isStopping { return }
+            try? await clock.sleep(for: configuration.resubscribeDelay)
+        }
+    }
+
+    /// Runs the delivery now, or queues it behind the one running for its key.
+    private func dispatch(_ delivery: Delivery) async {
+        guard configuration.keepOrderPerKey, let key = delivery.envelope.orderingKey else {
+            return await process(delivery)
+        }
+        guard lanes.enter(key, with: delivery) else { return }
+        var next: Delivery? = delivery
+        while let current = next {
+            await process(current)
+            next = lanes.next(key)
+        }
+    }
+
+    // MARK: One message
+
+    private func process(_ delivery: Delivery) async {
+        let envelope = delivery.envelope
+        let redeliveries = Int(envelope.headers[CourierHeader.attempt] ?? "") ?? 0
+        if configuration.guarantee == .atMostOnce {
+            return await processAtMostOnce(delivery, redeliveries: redeliveries)
+        }
+        if let store {
+            do {
+                switch try await store.claim(envelope.idempotencyKey, lease: configuration.idempotencyLease) {
+                case .completed:
+                    try await delivery.ack()
+                    count { $0.duplicatesDropped += 1 }
+                    return
+                case .inProgress:
+                    // Its twin is running; look again later rather than run it twice.
+                    try await delivery.redeliver(after: configuration.resubscribeDelay)
+                    return
+                case .claimed:
+                    break
+                }
+            } catch {
+                logger.warning("idempotency store failed for \(envelope.id): \(error); the message is handed back")
+                try? await delivery.nack(requeue: true)
+                return
+            }
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard case .admitted(let permit) = await admitThroughBreaker() else {
+                await handBack(delivery)
+                return
+            }
+            do {
+                try await handler(IncomingMessage(envelope: envelope, source: delivery.source, redeliveries: redeliveries, attempt: attempt))
+                if let permit { handlerBreaker?.recordSuccess(permit) }
+                if let store { try? await store.complete(envelope.idempotencyKey) }
+                try? await delivery.ack()
+                count { $0.consumed += 1 }
+                return
+            } catch {
+                if let permit { handlerBreaker?.record(permit, error: error) }
+                if error is CancellationError || isStopping {
+                    await handBack(delivery)
+                    return
+                }
+                let context = FailureContext(error: error, immediateAttempts: attempt, redeliveries: redeliveries, envelope: envelope)
+                switch configuration.recoverability.decide(context) {
+                case .retryNow(let pause):
+                    count { $0.retried += 1 }
+                    try? await clock.sleep(for: pause)
+                case .redeliverLater(let delay):
+                    await release(envelope)
+                    do {
+                        try await delivery.redeliver(after: delay, headers: [CourierHeader.attempt: String(redeliveries + 1)])
+                        count { $0.redelivered += 1 }
+                    } catch {
+                        logger.warning("could not schedule redelivery of \(envelope.id): \(error)")
+                    }
+                    return
+                case .deadLetter(let reason):
+                    await release(envelope)
+                    await deadLetter(delivery, error: error, reason: reason, attempts: attempt + redeliveries)
+                    return
+                case .discard(let reason):
+                    await release(envelope)
+                    try? await delivery.ack()
+                    logger.info("discarded \(envelope.id): \(reason)")
+                    count { $0.discarded += 1 }
+                    return
+                }
+            }
+        }
+    }
+
+    private func processAtMostOnce(_ delivery: Delivery, redeliveries: Int) async {
+        // Acked first: if the ack does not go through, the message comes again, so do not run it now.
+        guard (try? await delivery.ack()) != nil else { return }
+        do {
+            try await handler(IncomingMessage(envelope: delivery.envelope, source: delivery.source, redeliveries: redeliveries, attempt: 1))
+            count { $0.consumed += 1 }
+        } catch {
+            logger.warning("at-most-once handler failed for \(delivery.envelope.id); the message is dropped by choice: \(error)")
+            count { $0.lostByChoice += 1 }
+        }
+    }
+
+    /// Publishes the dead letter and acks the original only once that is confirmed; otherwise the
+    /// original comes back later (never lost).
+    private func deadLetter(_ delivery: Delivery, error: any Error, reason: String, attempts: Int) async {
+        let letter = DeadLetter.envelope(
+            for: delivery, error: error, reason: reason, attempts: attempts,
+            topic: configuration.effectiveDeadLetterTopic, messageBudget: configuration.faultMessageBudget,
+            failedAt: clock.wallClockNow()
+        )
+        do {
+            if let deadLetterProducer {
+                _ = try await deadLetterProducer.publish(letter)
+            } else {
+                let origin = transports.first { $0.name == delivery.source.transport } ?? transports[0]
+                _ = try await origin.publish(letter)
+            }
+            try? await delivery.ack()
+            count { $0.deadLettered += 1 }
+            logger.warning("dead-lettered \(delivery.envelope.id) to \(letter.topic): \(reason): \(error)")
+            emit(.deadLettered(messageID: delivery.envelope.id, reason: reason, topic: letter.topic))
+        } catch {
+            logger.error("could not dead-letter \(delivery.envelope.id) (\(error)); it will be delivered again")
+            try? await delivery.redeliver(after: configuration.resubscribeDelay)
+        }
+    }
+
+    /// Returns a delivery whose handler was interrupted by shutdown.
+    private func handBack(_ delivery: Delivery) async {
+        await release(delivery.envelope)
+        try? await delivery.nack(requeue: true)
+    }
+
+    private func release(_ envelope: Envelope) async {
+        if let store { try? await store.release(envelope.idempotencyKey) }
+    }
+
+    private enum Admission {
+        /// Run the handler (with the breaker's permit, when there is a breaker).
+        case admitted(CircuitBreaker.Permit?)
+        /// Shutting down while the breaker refused: hand the message back.
+        case stopped
+    }
+
+    /// Waits while the handler breaker refuses calls (consumption pauses: no slot frees, nothing is pulled).
+    private func admitThroughBreaker() async -> Admission {
+        guard let handlerBreaker else { return .admitted(nil) }
+        while true {
+            if let permit = try? handlerBreaker.acquire() { return .admitted(permit) }
+            if isStopping { return .stopped }
+            try? await clock.sleep(for: min(handlerBreaker.configuration.openDuration, .milliseconds(100)))
+        }
+    }
+
+    private func noteBreaker(_ transition: CircuitBreaker.Transition) {
+        switch transition.to {
+        case .open:
+            count { $0.pauses += 1 }
+            logger.warning("handler breaker opened; consumption of \(configuration.topic) pauses: \(transition.reason)")
+            emit(.paused(reason: transition.reason))
+        case .closed where transition.from == .halfOpen:
+            emit(.resumed)
+        default:
+            break
+        }
+    }
+
+    private func count(_ update: (inout ConsumerStatistics) -> Void) { state.withLock { update(&$0.statistics) } }
+
+    private func emit(_ event: ConsumerEvent) {
+        let observers = state.withLock { $0.observers }
+        observers.forEach { $0(event) }
+    }
+}

@@ -1,0 +1,73 @@
+import Synchronization
+
+/// An in-memory ``IdempotencyStore``: bounded (the oldest completed keys are forgotten first) and with a
+/// time to live on the given clock. Not durable: use the SQLite store when duplicates may arrive after a
+/// restart.
+public final class MemoryIdempotencyStore: IdempotencyStore {
+    public let capacity: Int
+    public let timeToLive: Duration
+    private let clock: any CourierClock
+    private let state = Mutex(StoreState())
+
+    private struct StoreState {
+        var entries: [String: Entry] = [:]
+        /// Completed keys in completion order, for eviction beyond capacity.
+        var completionOrder: [String] = []
+        var completionStart = 0
+    }
+
+    private enum Entry {
+        case inProgress(until: ClockInstant)
+        case completed(until: ClockInstant)
+    }
+
+    public init(capacity: Int = 100_000, timeToLive: Duration = .seconds(24 * 3600), clock: any CourierClock = SystemClock()) {
+        self.capacity = max(1, capacity)
+        self.timeToLive = timeToLive
+        self.clock = clock
+    }
+
+    public func claim(_ key: String, lease: Duration) async throws -> IdempotencyClaim {
+        let now = clock.now()
+        return state.withLock { state in
+            switch state.entries[key] {
+            case .completed(let until) where until > now: return .completed
+            case .inProgress(let until) where until > now: return .inProgress
+            default:
+                state.entries[key] = .inProgress(until: now + lease)
+                return .claimed
+            }
+        }
+    }
+
+    public func complete(_ key: String) async throws {
+        let until = clock.now() + timeToLive
+        state.withLock { state in
+            state.entries[key] = .completed(until: until)
+            state.completionOrder.append(key)
+            evict(&state)
+        }
+    }
+
+    public func release(_ key: String) async throws {
+        state.withLock { state in
+            if case .inProgress = state.entries[key] { state.entries[key] = nil }
+        }
+    }
+
+    /// Keys remembered right now (in progress or completed).
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    private func evict(_ state: inout StoreState) {
+        while state.completionOrder.count - state.completionStart > capacity {
+            let key = state.completionOrder[state.completionStart]
+            state.completionStart += 1
+            if case .completed = state.entries[key] { state.entries[key] = nil }
+        }
+        // Compact the order list now and then so it does not grow without bound.
+        if state.completionStart > capacity {
+            state.completionOrder.removeFirst(state.completionStart)
+            state.completionStart = 0
+        }
+    }
+}
