@@ -12,6 +12,11 @@ struct DemoReport: Codable, Sendable {
     var consumed = 0
     var duplicatesDropped = 0
     var redelivered = 0
+    /// Handler re-runs within a delivery.
+    var retriedByHandler = 0
+    var deadLettered = 0
+    /// Messages whose effect happened more than once (must be 0).
+    var duplicateEffects = 0
     /// Confirmed or spooled, but never handled.
     var lost = 0
     /// Handled, but never published.
@@ -19,7 +24,7 @@ struct DemoReport: Codable, Sendable {
     var failedBack = false
     var elapsedMilliseconds = 0
 
-    var isOK: Bool { lost == 0 && unexpected == 0 && published == confirmed + spooled }
+    var isOK: Bool { lost == 0 && unexpected == 0 && duplicateEffects == 0 && published == confirmed + spooled }
 
     func json() -> String {
         let encoder = JSONEncoder()
@@ -40,13 +45,16 @@ struct DemoReport: Codable, Sendable {
             row("spooled", "\(spooled) while every transport was down"),
             row("drained from spool", "\(drainedFromSpool) relayed in order once a transport was back"),
             row("failed back", failedBack ? "yes, to the primary once its breaker closed" : "no"),
-            row("consumed", "\(consumed) unique messages from both transports"),
-            row("duplicates dropped", "\(duplicatesDropped) (by idempotency key)"),
-            row("redelivered", "\(redelivered) (a handler failed once; nack + requeue)"),
+            row("consumed", "\(consumed) messages handled, from both transports"),
+            row("handler retries", "\(retriedByHandler) immediate retries after transient failures"),
+            row("redelivered", "\(redelivered) delayed redeliveries (attempt count in the courier-attempt header)"),
+            row("dead-lettered", "\(deadLettered) (the poison message, to orders.dlq with fault headers)"),
+            row("duplicates dropped", "\(duplicatesDropped) (injected duplicate, lost confirm resent on failover; by idempotency key)"),
+            row("duplicate effects", "\(duplicateEffects)"),
             row("lost", "\(lost)"),
             row("unexpected", "\(unexpected)"),
             row("elapsed", "\(elapsedMilliseconds) ms"),
-            isOK ? "Result: OK, every published message was handled exactly once." : "Result: FAILED",
+            isOK ? "Result: OK, every published message was handled exactly once or dead-lettered." : "Result: FAILED",
         ]
     }
 }

@@ -40,19 +40,31 @@ struct DemoScenario {
         }
         let relay = Task { try await producer.run() }
 
-        let consumer = DemoConsumer(failingOnce: "order-\(messages / 8)")
-        var workers: [Task<Void, any Error>] = []
-        for transport in [primary, secondary] {
-            let deliveries = try await transport.subscribe(Subscription(topic: "orders", group: "demo-workers", prefetch: 8))
-            workers.append(Task { try await consumer.consume(deliveries) })
+        let handler = DemoHandler(poisonID: "order-\(messages / 8 + 1)")
+        let consumer = try Consumer(
+            transports: [primary, secondary],
+            configuration: Self.consumerConfiguration,
+            idempotencyStore: MemoryIdempotencyStore(clock: clock),
+            clock: clock,
+            handler: handler.handle
+        )
+        let deadLettered = IDSet()
+        consumer.onEvent { event in
+            if case .deadLettered(let id, _, _) = event { deadLettered.insert(id) }
         }
+        let consuming = Task { await consumer.run() }
 
         primaryBroker.inject(.failPublishes(count: 1, retriable: true))
         primaryBroker.inject(.duplicateDeliveries(count: 1))
         var accepted = Set<String>()
         for index in 0..<messages {
             switch index {
-            case messages / 4: primaryBroker.inject(.down)
+            case messages / 4:
+                // The primary stores this message but its confirm is lost when it goes down: the producer
+                // resends it to the fallback, so it exists twice; the idempotency store drops the twin.
+                try await publishWithLostConfirm(index, producer: producer, broker: primaryBroker)
+                accepted.insert("order-\(index)")
+                continue
             case messages / 2: secondaryBroker.inject(.down)
             case messages * 3 / 4:
                 primaryBroker.inject(.up)
@@ -78,17 +90,21 @@ struct DemoScenario {
             _ = try await producer.publish(Envelope(topic: "orders", payload: Array("order \(index)".utf8), id: id))
             accepted.insert(id)
         }
-        _ = await consumer.waitForAll(accepted, clock: clock, inactivity: .seconds(5))
+        await waitUntilSettled(accepted, handler: handler, deadLettered: deadLettered, clock: clock)
         progress.finish()
 
         await producer.shutdown()
         _ = await relay.result
+        await consumer.shutdown()
+        await consuming.value
         for transport in [primary, secondary] { await transport.shutdown() }
-        for worker in workers { _ = await worker.result }
         await spool.close()
 
         let statistics = producer.statistics
-        let outcome = consumer.outcome
+        let consumed = consumer.statistics
+        let effects = handler.recorded
+        let handled = Set(effects.runs.keys)
+        let dead = deadLettered.ids
         var report = DemoReport()
         report.published = statistics.published
         report.confirmed = statistics.confirmed
@@ -96,14 +112,59 @@ struct DemoScenario {
         report.spooled = statistics.spooled
         report.drainedFromSpool = statistics.drainedFromSpool
         report.retried = statistics.retried
-        report.consumed = outcome.handled.count
-        report.duplicatesDropped = outcome.duplicatesDropped
-        report.redelivered = outcome.requeued
-        report.lost = accepted.subtracting(outcome.handled).count
-        report.unexpected = outcome.handled.subtracting(accepted).count
+        report.consumed = consumed.consumed
+        report.duplicatesDropped = consumed.duplicatesDropped
+        report.redelivered = consumed.redelivered
+        report.retriedByHandler = consumed.retried
+        report.deadLettered = consumed.deadLettered
+        report.duplicateEffects = effects.runs.values.filter { $0 > 1 }.count
+        report.lost = accepted.subtracting(handled).subtracting(dead).count
+        report.unexpected = handled.union(dead).subtracting(accepted).count
         report.failedBack = failedBack.load(ordering: .relaxed)
         report.elapsedMilliseconds = Int((clock.now() - started).seconds * 1000)
         return report
+    }
+
+    /// The consumer side of the demo: one immediate retry, two short delayed redeliveries, then the DLQ.
+    static let consumerConfiguration = ConsumerConfiguration(
+        topic: "orders",
+        group: "demo-workers",
+        concurrency: 4,
+        prefetch: 8,
+        recoverability: .standard(immediateRetries: 1, immediateBackoff: .milliseconds(1), delays: [.milliseconds(20), .milliseconds(40)])
+    )
+
+    /// Publishes message `index` while the primary holds its confirm, then takes the primary down.
+    private func publishWithLostConfirm(_ index: Int, producer: Producer, broker: MemoryBroker) async throws {
+        broker.inject(.holdConfirms)
+        let envelope = Envelope(topic: "orders", payload: Array("order \(index)".utf8), id: "order-\(index)", orderingKey: "customer-\(index % 5)")
+        let publishing = Task { try await producer.publish(envelope) }
+        let clock = SystemClock()
+        let started = clock.now()
+        while broker.unsettledCount(topic: "orders") + broker.retainedCount(topic: "orders") == 0, clock.now() - started < .seconds(2) {
+            try await clock.sleep(for: .milliseconds(1))
+        }
+        try await clock.sleep(for: .milliseconds(5))
+        broker.inject(.down)
+        broker.inject(.releaseConfirms)
+        _ = try await publishing.value
+    }
+
+    /// Waits until every accepted message was handled or dead-lettered, or nothing moved for 5 s.
+    private func waitUntilSettled(_ accepted: Set<String>, handler: DemoHandler, deadLettered: IDSet, clock: any CourierClock) async {
+        var last = -1
+        var lastChange = clock.now()
+        while true {
+            let done = Set(handler.recorded.runs.keys).union(deadLettered.ids)
+            if accepted.isSubset(of: done) { return }
+            if done.count != last {
+                last = done.count
+                lastChange = clock.now()
+            } else if clock.now() - lastChange > .seconds(5) {
+                return
+            }
+            try? await clock.sleep(for: .milliseconds(5))
+        }
     }
 
     private func status(_ producer: Producer, published: Int) -> String {
@@ -112,4 +173,11 @@ struct DemoScenario {
         return "published \(published)/\(messages)  confirmed \(statistics.confirmed)  failed over \(statistics.failedOver)  "
             + "spooled \(statistics.spooled)  drained \(statistics.drainedFromSpool)  breakers \(states)"
     }
+}
+
+/// A set of message ids shared between tasks.
+final class IDSet: Sendable {
+    private let storage = Mutex<Set<String>>([])
+    func insert(_ id: String) { _ = storage.withLock { $0.insert(id) } }
+    var ids: Set<String> { storage.withLock { $0 } }
 }

@@ -6,6 +6,8 @@ import Testing
 struct DemoCommandTests {
     /// The integer fields the producer issue promises in `--json`.
     static let producerFields = ["published", "confirmed", "failedOver", "spooled", "drainedFromSpool", "retried", "lost"]
+    /// And those the consumer issue adds.
+    static let consumerFields = ["consumed", "duplicatesDropped", "deadLettered", "redelivered"]
 
     private func runJSON(_ extra: [String] = []) async throws -> [String: Any] {
         let result = await runCourier(["demo", "--json", "--messages", "60"] + extra)
@@ -17,7 +19,7 @@ struct DemoCommandTests {
     @Test("--json reports failover, spooling, draining and no loss")
     func jsonCounts() async throws {
         let report = try await runJSON()
-        for field in Self.producerFields { #expect(report[field] is Int, "missing integer field \(field)") }
+        for field in Self.producerFields + Self.consumerFields { #expect(report[field] is Int, "missing integer field \(field)") }
         let count = { (field: String) in report[field] as? Int ?? -1 }
         #expect(count("published") == 65)
         #expect(count("confirmed") + count("spooled") == 65)
@@ -25,8 +27,11 @@ struct DemoCommandTests {
         #expect(count("spooled") > 0, "every transport went down: some messages must have been spooled")
         #expect(count("drainedFromSpool") == count("spooled"))
         #expect(count("retried") >= 1)
-        #expect(count("consumed") == 65)
-        #expect(count("duplicatesDropped") >= 1)
+        #expect(count("consumed") + count("deadLettered") == 65)
+        #expect(count("deadLettered") == 1, "the poison message")
+        #expect(count("redelivered") > 0, "transient failures are redelivered later")
+        #expect(count("duplicatesDropped") >= 2, "the injected duplicate and the lost confirm's twin")
+        #expect(count("duplicateEffects") == 0)
         #expect(count("lost") == 0)
         #expect(count("unexpected") == 0)
         #expect(report["failedBack"] as? Bool == true)
@@ -36,7 +41,7 @@ struct DemoCommandTests {
     func table() async throws {
         let result = await runCourier(["demo", "--messages", "40"])
         #expect(result.status == 0, "\(result.out)\(result.err)")
-        for label in ["published", "confirmed", "retried", "spooled", "drained from spool", "failed back", "consumed", "lost                0"] {
+        for label in ["published", "confirmed", "retried", "spooled", "drained from spool", "failed back", "consumed", "dead-lettered", "duplicate effects   0", "lost                0"] {
             #expect(result.out.contains("  \(label)"), "missing \(label)")
         }
         #expect(result.out.contains("Result: OK"))
