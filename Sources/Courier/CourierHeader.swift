@@ -20,6 +20,10 @@ public enum CourierHeader {
     /// How many times handlers have failed on this message so far (1 on the first redelivery).
     public static let attempt = "courier-attempt"
 
+    /// Set when `courier dlq replay` (or ``DeadLetterQueue/replay(selecting:now:progress:)``) republished a
+    /// dead letter: when, ISO 8601.
+    public static let replayedAt = "courier-replayed-at"
+
     // Fault headers, written when a message is dead-lettered.
     public static let faultReason = "courier-fault-reason"
     public static let faultErrorType = "courier-fault-error-type"
