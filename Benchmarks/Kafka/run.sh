@@ -5,7 +5,7 @@
 #
 #   bash Benchmarks/Kafka/run.sh [COUNT] [SIZE]      defaults: 20000 messages of 256 bytes
 #
-# The mock cluster keeps about 5 MiB per partition: keep COUNT x (SIZE + ~300 header bytes) / 6 under that.
+# The mock cluster keeps about 5 MiB per partition: keep COUNT x (SIZE + ~300 header bytes) / 12 under that.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 COUNT=${1:-20000}
@@ -20,13 +20,13 @@ swift build -c release --scratch-path "$SCRATCH" --product courier >/dev/null
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 
 mkfifo "$WORK/commands"
-"$BIN/courier" kafka-mock --brokers 3 --topic raw:6 --topic courier:6 < "$WORK/commands" > "$WORK/mock.out" &
+"$BIN/courier" kafka-mock --brokers 3 --topic raw:12 --topic courier:12 < "$WORK/commands" > "$WORK/mock.out" &
 MOCK_PID=$!
 exec 3>"$WORK/commands"   # keeps the mock's stdin open until the end
 for _ in $(seq 50); do [[ -s $WORK/mock.out ]] && break; sleep 0.1; done
 BOOTSTRAP=$(head -n1 "$WORK/mock.out")
 
-echo "machine: $(nproc) cores, $(uname -srm); librdkafka $(pkg-config --modversion rdkafka); $COUNT messages of $SIZE bytes, 6 partitions, 3 mock brokers"
+echo "machine: $(nproc) cores, $(uname -srm); librdkafka $(pkg-config --modversion rdkafka); $COUNT messages of $SIZE bytes, 12 partitions, 3 mock brokers"
 rate() { sed -E 's/.*= ([0-9]+) msg\/s.*/\1/'; }
 RAW_P=$("$WORK/raw_bench" produce "$BOOTSTRAP" raw "$COUNT" "$SIZE");                          echo "raw C    $RAW_P"
 CRR_P=$("$BIN/CourierKafkaBenchmark" produce "$BOOTSTRAP" courier "$COUNT" "$SIZE");            echo "Courier  $CRR_P"

@@ -13,19 +13,19 @@ enum KafkaRecordDecoding {
 
     /// The envelope, the topic it belongs to (the original topic for retry-topic copies) and the
     /// retry bookkeeping found in its headers.
-    static func envelope(from record: RDKafkaRecord, extraHeaders: [String: String]) -> (envelope: Envelope, deliveryCount: Int?) {
+    static func envelope(from record: RDKafkaRecord) -> (envelope: Envelope, deliveryCount: Int?) {
         var headers: [String: String] = [:]
         for header in record.headers { headers[header.name] = header.value }
         let originalTopic = headers.removeValue(forKey: KafkaRetryTopic.originalTopicHeader)
         let deliveryCount = headers.removeValue(forKey: KafkaRetryTopic.deliveryCountHeader).flatMap(Int.init)
         headers.removeValue(forKey: KafkaRetryTopic.dueHeader)
-        headers.merge(extraHeaders) { _, new in new }
         let timestamp = record.timestamp.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
         var envelope = Envelope(
             topic: originalTopic ?? record.topic,
             wireHeaders: headers,
             payload: record.payload,
-            fallbackID: derivedID(record),
+            // Only a message without Courier's id needs the derived one.
+            fallbackID: (headers[CourierHeader.id]?.isEmpty ?? true) ? derivedID(record) : "",
             fallbackTimestamp: timestamp
         )
         // A foreign message keyed by another client keeps its key as the ordering key.

@@ -37,19 +37,17 @@ extension KafkaSubscription: DeliverySettler {
 
     /// The delivery is done: its offset can be committed once every earlier one is.
     private func finish(tag: UInt64, ignoringSettling: Bool = false) throws(CourierError) {
-        let store = try state.withLock { state throws(CourierError) -> [(KafkaPartition, Int64)] in
+        try state.withLock { state throws(CourierError) in
             guard let entry = state.inFlight[tag], ignoringSettling || !entry.settling else { throw alreadySettled(tag) }
             state.inFlight[tag] = nil
-            let location = entry.queued.record.location
-            var store: [(KafkaPartition, Int64)] = []
+            let location = entry.queued.location
             if state.epochs[location] == entry.queued.epoch,
-               let point = state.progress[location]?.settle(entry.queued.record.offset) {
-                store.append((location, point))
+               let point = state.progress[location]?.settle(entry.queued.offset) {
+                // The poll thread stores it (batched, and always before it commits).
+                state.toStore[location] = point
             }
             pump(&state)
-            return store
         }
-        consumer.storeOffsets(store)
     }
 
     private func redeliverInProcess(tag: UInt64, after delay: Duration, headers: [String: String]) throws(CourierError) {
@@ -58,7 +56,7 @@ extension KafkaSubscription: DeliverySettler {
             state.inFlight[tag] = nil
             var queued = entry.queued
             queued.deliveryCount += 1
-            queued.extraHeaders.merge(headers) { _, new in new }
+            queued.envelope.headers.merge(headers) { _, new in new }
             if delay > .zero {
                 queued.due = clock.wallClockNow().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
                 state.delayed.append(queued)
@@ -71,7 +69,7 @@ extension KafkaSubscription: DeliverySettler {
     }
 
     private func publishRetryCopy(_ entry: InFlight, to retryTopic: String, after delay: Duration, headers: [String: String]) async throws {
-        var envelope = entry.envelope
+        var envelope = entry.queued.envelope
         envelope.headers.merge(headers) { _, new in new }
         let delaySeconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         let due = clock.wallClockNow().addingTimeInterval(delaySeconds)
@@ -81,7 +79,7 @@ extension KafkaSubscription: DeliverySettler {
         wire[KafkaRetryTopic.deliveryCountHeader] = String(entry.queued.deliveryCount + 1)
         _ = try await producer.send(
             topic: retryTopic,
-            key: entry.queued.record.key,
+            key: entry.queued.key,
             payload: envelope.payload,
             headers: wire.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             messageID: envelope.id

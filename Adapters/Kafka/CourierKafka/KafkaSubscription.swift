@@ -12,16 +12,19 @@ import Synchronization
 final class KafkaSubscription: Sendable {
     /// A read message waiting to be handed out.
     struct Queued: Sendable {
-        var record: RDKafkaRecord
+        var location: KafkaPartition
+        var offset: Int64
+        /// The Kafka key, kept for retry-topic copies.
+        var key: [UInt8]?
+        /// The decoded message, with any headers a redelivery merged in.
+        var envelope: Envelope
         var epoch: Int
         var deliveryCount: Int
-        var extraHeaders: [String: String] = [:]
         var due: Date?
     }
 
     struct InFlight: Sendable {
         var queued: Queued
-        var envelope: Envelope
         var settling = false
     }
 
@@ -41,6 +44,8 @@ final class KafkaSubscription: Sendable {
         /// In-process redeliveries of a private subscription waiting for their delay.
         var delayed: [Queued] = []
         var pausedForBuffer: Set<KafkaPartition> = []
+        /// Commit points moved by settlements, stored by the poll thread in one call.
+        var toStore: [KafkaPartition: Int64] = [:]
         var closing = false
 
         var pendingCount: Int { pending.count - pendingHead }
@@ -102,22 +107,29 @@ final class KafkaSubscription: Sendable {
     // MARK: Poll thread
 
     private func pollLoop() {
+        var fullSince: ContinuousClock.Instant?
         while !state.withLock({ $0.closing }) {
-            var batch: [RDKafkaRecord] = []
-            var result = consumer.poll(timeoutMilliseconds: 100)
-            while true {
-                switch result {
-                case .record(let record): batch.append(record)
-                case .error(let code, let message): report(code, message)
-                case .nothing: break
-                }
-                guard case .record = result, batch.count < 1000 else { break }
-                result = consumer.poll(timeoutMilliseconds: 0)
-            }
-            if !batch.isEmpty { ingest(batch) }
+            storeSettledOffsets()
             releaseDue()
-            controlFlow()
+            let room = bufferLimit - state.withLock { $0.pendingCount }
+            if room <= 0 {
+                // The handler is behind. Stop reading for a moment without touching librdkafka (a pause
+                // would drop what it prefetched); if that lasts, pause and keep polling, so the group
+                // still sees this member alive and rebalances are served.
+                let since = fullSince ?? .now
+                fullSince = since
+                if ContinuousClock.now - since < Self.readPauseGrace {
+                    Thread.sleep(forTimeInterval: 0.002)
+                    continue
+                }
+                pauseForBuffer()
+            } else {
+                fullSince = nil
+                resumeAfterBuffer()
+            }
+            read(upTo: max(room, 1), waitMilliseconds: state.withLock { $0.pendingCount == 0 && $0.held.isEmpty && $0.delayed.isEmpty } ? 100 : 10)
         }
+        storeSettledOffsets()
         let continuation = state.withLock { state -> AsyncThrowingStream<Delivery, any Error>.Continuation? in
             // Deliveries still out are redelivered to the group; settling them now fails.
             state.inFlight = [:]
@@ -132,6 +144,36 @@ final class KafkaSubscription: Sendable {
         finished.open()
     }
 
+    /// How long the buffer may stay full before fetching is paused.
+    static let readPauseGrace: Duration = .seconds(1)
+
+    /// One `rd_kafka_consumer_poll` that waits, then more without waiting, up to `limit` messages.
+    private func read(upTo limit: Int, waitMilliseconds: Int32) {
+        var batch: [RDKafkaRecord] = []
+        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds)
+        while true {
+            switch result {
+            case .record(let record): batch.append(record)
+            case .error(let code, let message): report(code, message)
+            case .nothing: break
+            }
+            guard case .record = result, batch.count < min(limit, 1000) else { break }
+            result = consumer.poll(timeoutMilliseconds: 0)
+        }
+        if !batch.isEmpty { ingest(batch) }
+    }
+
+    /// Stores the commit points settlements moved, in one call for all partitions. Runs on the poll
+    /// thread, so a revoke or close always stores before it commits.
+    func storeSettledOffsets() {
+        let offsets = state.withLock { state -> [(KafkaPartition, Int64)] in
+            guard !state.toStore.isEmpty else { return [] }
+            defer { state.toStore = [:] }
+            return state.toStore.map { ($0.key, $0.value) }
+        }
+        consumer.storeOffsets(offsets)
+    }
+
     private func report(_ code: rd_kafka_resp_err_t, _ message: String) {
         logger.debug("Kafka consumer: \(message)", metadata: ["transport": transportName, "group": group, "code": RDKafkaError.name(code)])
     }
@@ -140,15 +182,20 @@ final class KafkaSubscription: Sendable {
     /// (pausing their partition), queues the rest and hands out what prefetch allows.
     private func ingest(_ batch: [RDKafkaRecord]) {
         let now = clock.wallClockNow()
+        // Decoding happens here, outside the lock that settlements take.
+        let decoded = batch.map { record in
+            (record, KafkaRecordDecoding.envelope(from: record), KafkaRecordDecoding.dueTime(record))
+        }
         let toPause = state.withLock { state -> [KafkaPartition] in
             var toPause: [KafkaPartition] = []
-            for record in batch {
+            for (record, (envelope, deliveryCount), due) in decoded {
                 let location = record.location
                 guard let epoch = state.epochs[location] else { continue }
                 state.progress[location, default: KafkaPartitionProgress()].track(record.offset)
-                let due = KafkaRecordDecoding.dueTime(record)
-                let count = record.headers.last(where: { $0.name == KafkaRetryTopic.deliveryCountHeader }).flatMap { Int($0.value) } ?? 1
-                let queued = Queued(record: record, epoch: epoch, deliveryCount: count, due: due)
+                let queued = Queued(
+                    location: location, offset: record.offset, key: record.key,
+                    envelope: envelope, epoch: epoch, deliveryCount: deliveryCount ?? 1, due: due
+                )
                 if let due, due > now || state.held[location] != nil {
                     if state.held[location] == nil { toPause.append(location) }
                     state.held[location, default: []].append(queued)
@@ -188,24 +235,24 @@ final class KafkaSubscription: Sendable {
         consumer.resume(toResume)
     }
 
-    /// Pauses fetching while the buffer is full and resumes once it is half empty, so memory stays
-    /// bounded while the poll loop keeps calling librdkafka (no `max.poll.interval.ms` overrun).
-    private func controlFlow() {
-        let (toPause, toResume) = state.withLock { state -> ([KafkaPartition], [KafkaPartition]) in
-            let assigned = Set(state.epochs.keys)
-            if state.pendingCount >= bufferLimit {
-                let newly = assigned.subtracting(state.pausedForBuffer).subtracting(state.held.keys)
-                state.pausedForBuffer.formUnion(newly)
-                return (Array(newly), [])
-            }
-            if !state.pausedForBuffer.isEmpty, state.pendingCount <= bufferLimit / 2 {
-                let resume = state.pausedForBuffer.intersection(assigned).subtracting(state.held.keys)
-                state.pausedForBuffer = []
-                return ([], Array(resume))
-            }
-            return ([], [])
+    /// Pauses every assigned partition not paused already (the buffer stayed full too long).
+    private func pauseForBuffer() {
+        let toPause = state.withLock { state -> [KafkaPartition] in
+            let newly = Set(state.epochs.keys).subtracting(state.pausedForBuffer).subtracting(state.held.keys)
+            state.pausedForBuffer.formUnion(newly)
+            return Array(newly)
         }
         consumer.pause(toPause)
+    }
+
+    /// Resumes what ``pauseForBuffer()`` paused, once the buffer is half empty. librdkafka resumes each
+    /// partition after the last message it handed over.
+    private func resumeAfterBuffer() {
+        let toResume = state.withLock { state -> [KafkaPartition] in
+            guard !state.pausedForBuffer.isEmpty, state.pendingCount <= bufferLimit / 2 else { return [] }
+            defer { state.pausedForBuffer = [] }
+            return Array(state.pausedForBuffer.intersection(state.epochs.keys).subtracting(state.held.keys))
+        }
         consumer.resume(toResume)
     }
 
@@ -215,16 +262,15 @@ final class KafkaSubscription: Sendable {
         while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
             let queued = state.pending[state.pendingHead]
             state.pendingHead += 1
-            guard state.epochs[queued.record.location] == queued.epoch else { continue }
-            let decoded = KafkaRecordDecoding.envelope(from: queued.record, extraHeaders: queued.extraHeaders)
+            guard state.epochs[queued.location] == queued.epoch else { continue }
             state.nextTag += 1
             let tag = state.nextTag
-            state.inFlight[tag] = InFlight(queued: queued, envelope: decoded.envelope)
+            state.inFlight[tag] = InFlight(queued: queued)
             let source = DeliverySource(
-                transport: transportName, topic: decoded.envelope.topic, group: subscription.group,
-                partition: Int(queued.record.partition), offset: queued.record.offset
+                transport: transportName, topic: queued.envelope.topic, group: subscription.group,
+                partition: Int(queued.location.partition), offset: queued.offset
             )
-            continuation.yield(Delivery(envelope: decoded.envelope, deliveryCount: queued.deliveryCount, source: source, tag: tag, settler: self))
+            continuation.yield(Delivery(envelope: queued.envelope, deliveryCount: queued.deliveryCount, source: source, tag: tag, settler: self))
         }
         if state.pendingHead > 1024, state.pendingHead * 2 > state.pending.count {
             state.pending.removeFirst(state.pendingHead)
@@ -261,11 +307,12 @@ final class KafkaSubscription: Sendable {
                     }
                 }
                 let revoked = Set(partitions)
-                state.delayed.removeAll { revoked.contains($0.record.location) }
+                state.delayed.removeAll { revoked.contains($0.location) }
                 return paused
             }
             // A partition paused here must not stay paused if it comes back to this member later.
             consumer.resume(wasPaused)
+            storeSettledOffsets()
             // Commit what was settled before the partitions go to another member.
             let error = consumer.commit()
             if error != RD_KAFKA_RESP_ERR_NO_ERROR {
