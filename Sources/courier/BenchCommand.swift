@@ -7,13 +7,15 @@ import Foundation
 /// measured in the same run.
 struct BenchCommand: CLICommand {
     let name = "bench"
-    let abstract = "Measure the producer pipeline's cost per message against the bare memory transport."
+    let abstract = "Measure what the producer or consumer pipeline costs per message against the bare memory transport."
     let discussion: String? = """
         Scenario 'producer' (the default): publishes --messages messages one after another through (a) the \
         bare memory transport and (b) the full producer pipeline (two memory transports in failover order, \
-        breakers closed, retry policy and budget, SQLite spool armed but unused), alternating, after one \
-        warm-up round of each. Reports the median, min and max nanoseconds per message over --runs rounds, and \
-        the difference. Build with -c release for meaningful numbers.
+        breakers closed, retry policy and budget, SQLite spool armed but unused). Scenario 'consumer': consumes \
+        --messages pre-published messages through (a) a bare subscription that acks each and (b) the full \
+        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, concurrency 1). \
+        Contenders alternate after one warm-up round each. Reports the median, min and max nanoseconds per \
+        message over --runs rounds, and the difference. Build with -c release for meaningful numbers.
         """
     let options: [OptionSpec] = [
         OptionSpec(name: "messages", valueName: "count", help: "Messages per round (default: 100000)."),
@@ -24,23 +26,27 @@ struct BenchCommand: CLICommand {
 
     func run(_ arguments: ParsedArguments, context: CLIContext) async throws -> Int32 {
         let scenario = arguments.positionals.first ?? "producer"
-        guard scenario == "producer", arguments.positionals.count <= 1 else {
-            throw UsageError("unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer")
+        guard ["producer", "consumer"].contains(scenario), arguments.positionals.count <= 1 else {
+            throw UsageError("unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer, consumer")
         }
         let messages = try arguments.int("messages", default: 100_000, in: 1...10_000_000)
         let runs = try arguments.int("runs", default: 5, in: 1...100)
         let size = try arguments.int("size", default: 100, in: 0...(1 << 20))
-        let bench = ProducerBenchmark(messages: messages, payload: [UInt8](repeating: 0x61, count: size))
+        let payload = [UInt8](repeating: 0x61, count: size)
+        let producerBench = ProducerBenchmark(messages: messages, payload: payload)
+        let consumerBench = ConsumerBenchmark(messages: messages, payload: payload)
+        let bareRound = { scenario == "producer" ? try await producerBench.bareTransport() : try await consumerBench.bareSubscription() }
+        let pipelineRound = { scenario == "producer" ? try await producerBench.pipeline() : try await consumerBench.pipeline() }
 
-        _ = try await bench.bareTransport()
-        _ = try await bench.pipeline()
+        _ = try await bareRound()
+        _ = try await pipelineRound()
         var bare: [Double] = []
         var pipeline: [Double] = []
         for _ in 0..<runs {
-            bare.append(try await bench.bareTransport())
-            pipeline.append(try await bench.pipeline())
+            bare.append(try await bareRound())
+            pipeline.append(try await pipelineRound())
         }
-        let result = BenchResult(messages: messages, runs: runs, payloadBytes: size, bare: bare, pipeline: pipeline)
+        let result = BenchResult(scenario: scenario, messages: messages, runs: runs, payloadBytes: size, bare: bare, pipeline: pipeline)
         if arguments.flag("json") {
             context.print(result.json())
         } else {
@@ -102,6 +108,7 @@ struct ProducerBenchmark {
 
 /// Medians and the method, printed as a table or JSON.
 struct BenchResult: Codable {
+    let scenario: String
     let messages: Int
     let runs: Int
     let payloadBytes: Int
@@ -124,9 +131,9 @@ struct BenchResult: Codable {
                 + "median \(format(Self.median(values))) ns/msg  (min \(format(values.min() ?? 0)), max \(format(values.max() ?? 0)))"
         }
         return [
-            "courier bench producer: \(messages) messages x \(runs) rounds, \(payloadBytes)-byte payloads, sequential publishes",
-            row("bare memory transport", bare),
-            row("producer pipeline (2 transports)", pipeline),
+            "courier bench \(scenario): \(messages) messages x \(runs) rounds, \(payloadBytes)-byte payloads",
+            row(scenario == "producer" ? "bare memory transport" : "bare subscription (ack each)", bare),
+            row(scenario == "producer" ? "producer pipeline (2 transports)" : "consumer pipeline", pipeline),
             "added by the pipeline: \(format(pipelineMedian - bareMedian)) ns/msg (ratio \(String(format: "%.2f", pipelineMedian / max(bareMedian, 1))))",
         ]
     }
