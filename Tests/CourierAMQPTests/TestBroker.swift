@@ -29,7 +29,9 @@ enum TestBroker {
     static func makeTransport(_ query: String = "", url: String = TestBroker.url) throws -> AMQPTransport {
         let separator = query.isEmpty ? "" : "?"
         let spec = TransportSpec(url: try TransportURL(url + separator + query))
-        return try AMQPTransport(spec: spec, options: AMQPTransportOptions(spec: spec))
+        // COURIER_TEST_LOG=1 shows the transport's connection log on standard error.
+        let logger: any CourierLogger = ProcessInfo.processInfo.environment["COURIER_TEST_LOG"] == nil ? SilentLogger() : StandardErrorLogger(minimumLevel: .debug)
+        return try AMQPTransport(spec: spec, options: AMQPTransportOptions(spec: spec), context: TransportContext(logger: logger))
     }
 
     /// A topic name no other test or run uses.
@@ -92,4 +94,10 @@ final class IteratorBox: @unchecked Sendable {
     var iterator: AsyncThrowingStream<Delivery, any Error>.AsyncIterator
     init(_ iterator: AsyncThrowingStream<Delivery, any Error>.AsyncIterator) { self.iterator = iterator }
     func next() async throws -> Delivery? { try await iterator.next() }
+}
+
+/// A progress line on standard error when COURIER_TEST_LOG is set (standard output is buffered until exit).
+func trace(_ text: String) {
+    guard ProcessInfo.processInfo.environment["COURIER_TEST_LOG"] != nil else { return }
+    FileHandle.standardError.write(Data("test: \(text)\n".utf8))
 }

@@ -85,6 +85,8 @@ final class AMQPConnectionWorker {
             continuation.resume()
         case .shutdown(let continuation):
             beginShutdown(continuation)
+        case .release:
+            if shutdownDeadline == nil { beginShutdown(nil) }
         case .delete(let object, let continuation):
             delete(object, continuation)
         }
@@ -245,8 +247,8 @@ final class AMQPConnectionWorker {
 
     // MARK: Shutdown
 
-    private func beginShutdown(_ continuation: CheckedContinuation<Void, Never>) {
-        shutdownWaiters.append(continuation)
+    private func beginShutdown(_ continuation: CheckedContinuation<Void, Never>?) {
+        if let continuation { shutdownWaiters.append(continuation) }
         guard case .connected = link else { return finishShutdown() }
         if shutdownDeadline == nil { shutdownDeadline = .now + .seconds(5) }
         finishShutdownIfDrained()

@@ -11,6 +11,8 @@ enum AMQPCommand: Sendable {
     case cancel(consumerID: Int, CheckedContinuation<Void, Never>)
     case delete(AMQPTopologyObject, CheckedContinuation<Void, any Error>)
     case shutdown(CheckedContinuation<Void, Never>)
+    /// The transport was released without a shutdown: close anyway so the thread ends.
+    case release
 }
 
 /// A subscription as the connection thread needs it.
@@ -89,6 +91,8 @@ final class AMQPMailbox: Sendable {
             continuation.resume(throwing: CourierError(.invalidSettlement, "the AMQP transport was shut down; the delivery goes back to the broker"))
         case .cancel(_, let continuation), .shutdown(let continuation):
             continuation.resume()
+        case .release:
+            break
         }
     }
 

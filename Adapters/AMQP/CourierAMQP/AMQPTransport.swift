@@ -50,6 +50,11 @@ public final class AMQPTransport: Transport {
         mailbox = try AMQPMailbox()
     }
 
+    deinit {
+        // Without this, a transport dropped without shutdown() would leave its thread (and the process) running.
+        if threadStarted.load(ordering: .acquiring) { mailbox.post(.release) }
+    }
+
     static func capabilities(options: AMQPTransportOptions) -> TransportCapabilities {
         TransportCapabilities(
             consumerGroups: true,

@@ -1,0 +1,54 @@
+import Foundation
+import Glibc
+
+/// Stops, starts and freezes the local broker through `.ci/rabbitmq`, for the recovery tests.
+enum BrokerControl {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Where `.ci/rabbitmq` keeps the node's state (and its pid file).
+    static var stateDirectory: String {
+        ProcessInfo.processInfo.environment["COURIER_RABBITMQ_DIR"] ?? repositoryRoot.appendingPathComponent(".courier/rabbitmq").path
+    }
+
+    /// Runs `.ci/rabbitmq ARGUMENT` on a thread of its own (not the pool) and waits for it. Its output goes to
+    /// a file: the broker it starts must not hold a pipe of ours open.
+    static func script(_ argument: String) async throws {
+        let script = repositoryRoot.appendingPathComponent(".ci/rabbitmq").path
+        let log = NSTemporaryDirectory() + "courier-amqp-broker-\(argument).log"
+        let command = "bash '\(script)' \(argument) >'\(log)' 2>&1 </dev/null"
+        let status: Int32 = await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: system(command)) }.start()
+        }
+        if status != 0 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw Failure(description: ".ci/rabbitmq \(argument) failed (status \(status)): \(text); start the broker with make rabbitmq-start")
+        }
+    }
+
+    /// The broker's process id, from the pid file `.ci/rabbitmq` writes.
+    static func brokerPID() throws -> pid_t {
+        let path = stateDirectory + "/rabbit.pid"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = pid_t(text.filter(\.isNumber)) else {
+            throw Failure(description: "no broker pid in \(path): the broker was not started by .ci/rabbitmq; start it with make rabbitmq-start")
+        }
+        return pid
+    }
+
+    static func signal(_ signal: Int32) throws {
+        let pid = try brokerPID()
+        guard kill(pid, signal) == 0 else { throw Failure(description: "kill(\(pid), \(signal)) failed: errno \(errno)") }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds; fails after `limit`.
+func eventually(_ limit: Duration, _ what: String, _ condition: @escaping @Sendable () -> Bool) async throws {
+    try await within(limit, what) {
+        while !condition() { try await Task.sleep(for: .milliseconds(20)) }
+    }
+}
