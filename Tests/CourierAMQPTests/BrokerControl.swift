@@ -18,9 +18,10 @@ enum BrokerControl {
 
     /// Runs `.ci/rabbitmq ARGUMENT` on a thread of its own (not the pool) and waits for it. Its output goes to
     /// a file: the broker it starts must not hold a pipe of ours open.
-    static func script(_ argument: String) async throws {
+    static func script(_ argument: String, label: String? = nil) async throws {
         let script = repositoryRoot.appendingPathComponent(".ci/rabbitmq").path
-        let log = NSTemporaryDirectory() + "courier-amqp-broker-\(argument).log"
+        let log = NSTemporaryDirectory() + "courier-amqp-broker-\(label ?? argument)-\(UUID().uuidString.prefix(8)).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
         let command = "bash '\(script)' \(argument) >'\(log)' 2>&1 </dev/null"
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: system(command)) }.start()
@@ -29,6 +30,11 @@ enum BrokerControl {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw Failure(description: ".ci/rabbitmq \(argument) failed (status \(status)): \(text); start the broker with make rabbitmq-start")
         }
+    }
+
+    /// Runs `rabbitmqctl ARGUMENTS` against the test node through `.ci/rabbitmq ctl`.
+    static func ctl(_ arguments: [String]) async throws {
+        try await script((["ctl"] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " "), label: "ctl")
     }
 
     /// The broker's process id, from the pid file `.ci/rabbitmq` writes.

@@ -11,7 +11,7 @@ extension AMQPIntegrationTests {
         func confirmWindowUnderLoad() async throws {
             let transport = try await TestBroker.transport("confirm-window=64&declare-groups=load")
             let topic = TestBroker.uniqueTopic("load")
-            let total = 4000, publishers = 8
+            let total = 4000, publishers = 200
             let started = ContinuousClock.now
             let confirmed = try await withThrowingTaskGroup(of: [String].self) { group in
                 for publisher in 0..<publishers {
