@@ -9,7 +9,7 @@ SWIFT_FLAGS ?=
 COURIER_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build demo test rabbitmq-start rabbitmq-stop clean
+.PHONY: help deps build demo test rabbitmq-start rabbitmq-stop clean conformance
 
 help: ## List the targets
 	@echo "Courier make targets:"
@@ -32,6 +32,12 @@ test: export COURIER_AMQP_URL := $(COURIER_AMQP_URL)
 test: deps ## Start a loopback RabbitMQ, then run the whole test suite (swift test)
 	@bash .ci/rabbitmq start
 	$(SWIFT) test $(SWIFT_FLAGS)
+
+# Full mode of the transport conformance suite: every test whose name contains "Conformance" (name a
+# transport's conformance suite so, e.g. AMQPConformanceTests, and it runs here too).
+conformance: export COURIER_CONFORMANCE_MODE := full
+conformance: deps ## Run the transport conformance suite in full mode (short mode runs in `make test`)
+	$(SWIFT) test $(SWIFT_FLAGS) --filter Conformance
 
 rabbitmq-start: deps ## Start the local RabbitMQ (127.0.0.1:5672, state in .courier/rabbitmq)
 	@bash .ci/rabbitmq start

@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "CourierKafka", targets: ["CourierKafka"]),
         .library(name: "CourierAMQP", targets: ["CourierAMQP"]),
         .library(name: "CourierSQLite", targets: ["CourierSQLite"]),
+        .library(name: "CourierConformance", targets: ["CourierConformance"]),
         .executable(name: "courier", targets: ["CourierCLI"]),
     ],
     targets: [
@@ -17,6 +18,8 @@ let package = Package(
         // Durable spool (and later the idempotency store) on Debian's libsqlite3.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         .target(name: "CourierSQLite", dependencies: ["Courier", "CSQLite"], path: "Sources/CourierSQLite"),
+        // The transport conformance suite as a library: any transport's tests run it (no test framework inside).
+        .target(name: "CourierConformance", dependencies: ["Courier"], path: "Sources/CourierConformance"),
         // In-process broker with scripted faults and a test harness.
         .target(name: "CourierMemory", dependencies: ["Courier"], path: "Adapters/Memory"),
         // The `courier` command-line tool.
@@ -42,12 +45,19 @@ let package = Package(
         .testTarget(name: "CourierSQLiteTests", dependencies: ["Courier", "CourierSQLite"]),
         .testTarget(name: "CourierAMQPTests", dependencies: ["Courier", "CourierAMQP"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
+        .testTarget(name: "CourierConformanceTests", dependencies: ["Courier", "CourierMemory", "CourierConformance"]),
         // Samples/: small programs a newcomer copies from, built and tested with everything else.
         .target(name: "OrderHandlerSample", dependencies: ["Courier"], path: "Samples/OrderHandler/Sources"),
         .testTarget(
             name: "OrderHandlerSampleTests",
             dependencies: ["OrderHandlerSample", "Courier", "CourierMemory", "CourierSQLite"],
             path: "Samples/OrderHandler/Tests"
+        ),
+        .target(name: "PluginConformanceSample", dependencies: ["Courier"], path: "Samples/PluginConformance/Sources"),
+        .testTarget(
+            name: "PluginConformanceSampleTests",
+            dependencies: ["PluginConformanceSample", "Courier", "CourierMemory", "CourierConformance"],
+            path: "Samples/PluginConformance/Tests"
         ),
     ],
     swiftLanguageModes: [.v6]
