@@ -25,7 +25,7 @@ let package = Package(
         // The `courier` command-line tool.
         .executableTarget(
             name: "CourierCLI",
-            dependencies: ["Courier", "CourierMemory", "CourierSQLite", "CourierKafka"],
+            dependencies: ["Courier", "CourierMemory", "CourierSQLite", "CourierKafka", "CourierAMQP"],
             path: "Sources/courier"
         ),
         // RabbitMQ over librabbitmq (rabbitmq-c 0.11): system library, a C wrapper for variadic amqp_login, the adapter.

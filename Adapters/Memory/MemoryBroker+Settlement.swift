@@ -21,7 +21,7 @@ extension MemoryBroker: DeliverySettler {
             let offset = delivery.offset
             let envelope = topic.message(at: offset, for: group)
             let count = group.deliveryCounts[offset] ?? 1
-            let stillInFlight = group.inFlight.values.contains { $0.offset == offset }
+            let stillInFlight = group.isInFlight(offset)
             var redelivery: (String, String, Int64, Duration)?
             switch action {
             case .ack, .reject:

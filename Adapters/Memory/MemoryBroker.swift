@@ -230,8 +230,7 @@ public final class MemoryBroker: Sendable {
             return false
         }
         group.deliveryCounts[offset] = count
-        group.inFlight[tag] = InFlightDelivery(offset: offset, member: member.id, key: envelope.orderingKey)
-        if let key = envelope.orderingKey { group.keysInFlight[key, default: 0] += 1 }
+        group.track(tag: tag, InFlightDelivery(offset: offset, member: member.id, key: envelope.orderingKey))
         group.members[memberIndex].inFlight += 1
         group.passTurn(after: memberIndex)
         state.tags[tag] = (topicName, groupName)

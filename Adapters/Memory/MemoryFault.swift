@@ -38,17 +38,6 @@ public enum MemoryFault: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A deterministic pseudo-random generator (SplitMix64), so random fault scripts replay exactly.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
+/// The deterministic generator random fault scripts draw from (SplitMix64, shared with the core's
+/// seeded jitter), so a seed replays exactly.
+public typealias SeededGenerator = SplitMix64

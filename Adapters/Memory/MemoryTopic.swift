@@ -28,6 +28,8 @@ struct MemoryGroup {
     /// Offsets below the cursor to hand out again (requeued, or returned by a lost member), ascending.
     var waiting: [Int64] = []
     var inFlight: [UInt64: InFlightDelivery] = [:]
+    /// How many deliveries of each offset are in flight (an injected duplicate makes it two).
+    var inFlightPerOffset: [Int64: Int] = [:]
     /// How many deliveries of each ordering key are in flight (duplicates can make it more than one).
     var keysInFlight: [String: Int] = [:]
     /// How often each unsettled offset has been delivered.
@@ -72,8 +74,20 @@ struct MemoryGroup {
     }
 
     /// Removes a settled or returned delivery from the in-flight books.
+    /// Records a delivery handed out.
+    mutating func track(tag: UInt64, _ delivery: InFlightDelivery) {
+        inFlight[tag] = delivery
+        inFlightPerOffset[delivery.offset, default: 0] += 1
+        if let key = delivery.key { keysInFlight[key, default: 0] += 1 }
+    }
+
+    /// Whether another delivery of `offset` is still out.
+    func isInFlight(_ offset: Int64) -> Bool { inFlightPerOffset[offset] != nil }
+
     mutating func release(tag: UInt64) -> InFlightDelivery? {
         guard let delivery = inFlight.removeValue(forKey: tag) else { return nil }
+        let remaining = (inFlightPerOffset[delivery.offset] ?? 1) - 1
+        inFlightPerOffset[delivery.offset] = remaining > 0 ? remaining : nil
         if let key = delivery.key {
             let remaining = (keysInFlight[key] ?? 1) - 1
             keysInFlight[key] = remaining > 0 ? remaining : nil

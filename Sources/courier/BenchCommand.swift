@@ -68,7 +68,7 @@ struct ProducerBenchmark {
     func bareTransport() async throws -> Double {
         let transport = MemoryTransport(broker: broker("bare"))
         try await transport.start()
-        let elapsed = try await time {
+        let elapsed = try await nanosecondsPerMessage(messages) {
             for index in 0..<messages {
                 _ = try await transport.publish(Envelope(topic: "bench", payload: payload, id: "m-\(index)"))
             }
@@ -85,7 +85,7 @@ struct ProducerBenchmark {
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let spool = try await SQLiteSpool.open(path: path)
         let producer = Producer(transports: [primary, secondary], spool: spool)
-        let elapsed = try await time {
+        let elapsed = try await nanosecondsPerMessage(messages) {
             for index in 0..<messages {
                 _ = try await producer.publish(Envelope(topic: "bench", payload: payload, id: "m-\(index)"))
             }
@@ -98,12 +98,14 @@ struct ProducerBenchmark {
         return elapsed
     }
 
-    private func time(_ body: () async throws -> Void) async throws -> Double {
-        let clock = ContinuousClock()
-        let started = clock.now
-        try await body()
-        return (clock.now - started).seconds * 1e9 / Double(messages)
-    }
+}
+
+/// Runs `body` and returns the wall time it took per message, in nanoseconds.
+func nanosecondsPerMessage(_ messages: Int, _ body: () async throws -> Void) async throws -> Double {
+    let clock = ContinuousClock()
+    let started = clock.now
+    try await body()
+    return (clock.now - started).seconds * 1e9 / Double(max(1, messages))
 }
 
 /// Medians and the method, printed as a table or JSON.

@@ -19,7 +19,7 @@ struct ConsumerBenchmark {
 
     func bareSubscription() async throws -> Double {
         let transport = try await loadedTransport()
-        let elapsed = try await time {
+        let elapsed = try await nanosecondsPerMessage(messages) {
             let stream = try await transport.subscribe(Subscription(topic: "bench", group: "bench", prefetch: 256))
             var handled = 0
             for try await delivery in stream {
@@ -48,7 +48,7 @@ struct ConsumerBenchmark {
         ) { _ in
             if handled.add(1, ordering: .relaxed).newValue == total { finished.open() }
         }
-        let elapsed = try await time {
+        let elapsed = try await nanosecondsPerMessage(messages) {
             let running = Task { await consumer.run() }
             await finished.wait()
             await consumer.shutdown()
@@ -59,12 +59,5 @@ struct ConsumerBenchmark {
         }
         await transport.shutdown()
         return elapsed
-    }
-
-    private func time(_ body: () async throws -> Void) async throws -> Double {
-        let clock = ContinuousClock()
-        let started = clock.now
-        try await body()
-        return (clock.now - started).seconds * 1e9 / Double(messages)
     }
 }
