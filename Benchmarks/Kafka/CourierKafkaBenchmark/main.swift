@@ -1,7 +1,7 @@
 // The Courier side of the Kafka benchmark: the same work as raw/raw_bench.c, through CourierKafka.
 //
 //   CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [IN-FLIGHT]   publish and await each confirmation,
-//                                                                          IN-FLIGHT publishes at once (default 5000)
+//                                                                          IN-FLIGHT concurrent publishers (default 1000)
 //   CourierKafkaBenchmark consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH]   subscribe as GROUP and ack every delivery
 //                                                                          (default prefetch 1000)
 //
@@ -27,19 +27,20 @@ func produce(bootstrap: String, topic: String, count: Int, size: Int, inFlight: 
     // Topic metadata is fetched on first use; do that outside the timed part, as raw_bench's first produce does.
     _ = try await transport.publish(Envelope(topic: topic, payload: payload, orderingKey: "warm-up"))
     let start = ContinuousClock.now
-    let confirmed = try await withThrowingTaskGroup(of: Void.self, returning: Int.self) { group in
-        var next = 0
-        var done = 0
-        while next < count || done < next {
-            while next < count, next - done < inFlight {
-                let key = "key-\(next % 100)"
-                group.addTask { _ = try await transport.publish(Envelope(topic: topic, payload: payload, orderingKey: key)) }
-                next += 1
+    // IN-FLIGHT concurrent publishers, each awaiting its confirmations one after another, as many
+    // concurrent request handlers would (not one task per message).
+    let confirmed = try await withThrowingTaskGroup(of: Int.self, returning: Int.self) { group in
+        for worker in 0..<inFlight {
+            group.addTask {
+                var sent = 0
+                for index in stride(from: worker, to: count, by: inFlight) {
+                    _ = try await transport.publish(Envelope(topic: topic, payload: payload, orderingKey: "key-\(index % 100)"))
+                    sent += 1
+                }
+                return sent
             }
-            try await group.next()
-            done += 1
         }
-        return done
+        return try await group.reduce(0, +)
     }
     report("produce", confirmed, since: start, extra: "(0 failed)")
     await transport.shutdown()
@@ -77,7 +78,7 @@ do {
     switch arguments[1] {
     case "produce":
         guard let size = Int(arguments[5]), size >= 0 else { fail("SIZE must be a number of bytes") }
-        let inFlight = arguments.count > 6 ? Int(arguments[6]) ?? 5000 : 5000
+        let inFlight = arguments.count > 6 ? Int(arguments[6]) ?? 1000 : 1000
         try await produce(bootstrap: arguments[2], topic: arguments[3], count: count, size: size, inFlight: max(1, inFlight))
     case "consume":
         let prefetch = arguments.count > 6 ? Int(arguments[6]) ?? 1000 : 1000
