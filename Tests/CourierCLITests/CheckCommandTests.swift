@@ -42,7 +42,8 @@ struct CheckCommandTests {
         let result = await runCourier(["check", "--transport", "amqq://user:hunter2@127.0.0.1/"])
         #expect(result.status == 1)
         #expect(result.err.contains("no transport is registered for scheme \"amqq\""))
-        #expect(result.err.contains("registered schemes: memory"))
+        #expect(result.err.contains("registered schemes: "))
+        #expect(result.err.contains("memory"))
         #expect(!result.err.contains("hunter2"))
         #expect(!result.out.contains("hunter2"))
     }
@@ -76,7 +77,10 @@ struct CheckCommandTests {
     func transports() async {
         let result = await runCourier(["transports"])
         #expect(result.status == 0)
-        #expect(result.out.hasPrefix("memory://"))
-        #expect(result.out.contains("scripted faults"))
+        let memory = result.out.split(separator: "\n").first { $0.hasPrefix("memory://") }
+        #expect(memory?.contains("scripted faults") == true, "\(result.out)")
+        // One line per scheme, sorted.
+        let schemes = result.out.split(separator: "\n").map { $0.prefix { $0 != " " } }
+        #expect(schemes == schemes.sorted())
     }
 }
