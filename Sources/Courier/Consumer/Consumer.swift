@@ -246,8 +246,14 @@ public final class Consumer: Sendable {
                     do {
                         try await delivery.redeliver(after: delay, headers: [CourierHeader.attempt: String(redeliveries + 1)])
                         count { $0.redelivered += 1 }
+                    } catch let failure as CourierError where failure.code == .unsupported {
+                        // A policy action the transport cannot perform is downgraded, loudly, never ignored.
+                        logger.warning("\(delivery.source.transport) cannot redeliver later (\(failure.message)); dead-lettering \(envelope.id) instead")
+                        await deadLetter(delivery, error: error, reason: "redelivery-unsupported", attempts: attempt + redeliveries)
                     } catch {
+                        // The delivery's channel is gone: the broker delivers it again by itself.
                         logger.warning("could not schedule redelivery of \(envelope.id): \(error)")
+                        try? await delivery.nack(requeue: true)
                     }
                     return
                 case .deadLetter(let reason):
