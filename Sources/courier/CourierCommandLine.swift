@@ -1,4 +1,5 @@
 import Courier
+import CourierAMQP
 import CourierKafka
 import CourierMemory
 
@@ -10,7 +11,7 @@ struct CourierCommandLine {
 
     /// The transports this build of the tool links.
     static func builtInRegistry() -> TransportRegistry {
-        TransportRegistry([MemoryTransportFactory(), KafkaTransportFactory()])
+        TransportRegistry([MemoryTransportFactory(), KafkaTransportFactory(), AMQPTransportFactory()])
     }
 
     /// Runs `arguments` (without the program name) and returns the exit code.
