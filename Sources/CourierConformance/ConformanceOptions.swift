@@ -38,8 +38,8 @@ public struct ConformanceOptions: Sendable {
     /// Called with each topic name before a scenario uses it (create it with enough partitions, say).
     public typealias PrepareTopic = @Sendable (String) async throws -> Void
 
-    /// Short or full.
-    public var mode: Mode
+    /// Short or full; fixed at init, where it picked ``counts``, ``quietPeriod`` and ``linger``.
+    public let mode: Mode
     /// Per-scenario counts; ``ConformanceCounts/short`` or ``ConformanceCounts/full`` after the mode.
     public var counts: ConformanceCounts
     /// A scenario fails as stalled when nothing happens (no confirm, no delivery, no step) for this long.

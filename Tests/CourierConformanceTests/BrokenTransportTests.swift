@@ -7,24 +7,28 @@ import Testing
 /// message that names the problem.
 @Suite("Conformance suite catches broken transports", .timeLimit(.minutes(2)))
 struct BrokenTransportTests {
-    /// A short-mode suite over a memory transport with `bug`, failing fast on stalls.
-    private func suite(_ bug: BrokenTransport.Bug, capabilities: TransportCapabilities? = nil) -> ConformanceSuite {
+    /// A short-mode suite over a memory transport with `bug`. Where the bug makes a scenario stall, a
+    /// short inactivity timeout keeps the test quick.
+    private func suite(
+        _ bug: BrokenTransport.Bug, capabilities: TransportCapabilities? = nil, inactivity: Duration = .seconds(10)
+    ) -> ConformanceSuite {
         let shared = BrokenState()
         return MemoryConformance.suite(
-            options: ConformanceOptions(mode: .short, inactivityTimeout: .seconds(1)),
+            options: ConformanceOptions(mode: .short, inactivityTimeout: inactivity),
             capabilities: capabilities
         ) { BrokenTransport($0, bug: bug, shared: shared) }
     }
 
     @Test("a transport that drops a confirmed message fails with that id missing")
     func droppedMessageIsMissing() async throws {
-        let result = await suite(.dropsPublish(number: 3)).run(.publishSubscribe)
+        let result = await suite(.dropsPublish(number: 3), inactivity: .seconds(2)).run(.publishSubscribe)
         #expect(result.isFailed)
         #expect(result.missing.count == 1)
         let missing = try #require(result.missing.first)
         #expect(missing.hasSuffix("-s01-m2"), "the third publish is m2, got \(missing)")
         let reason = try #require(result.reason)
         #expect(reason.contains("1 confirmed message never arrived: \(missing)"), "\(reason)")
+        #expect(reason.contains("stalled: nothing happened for 2.0 seconds while waiting until every confirmed message"), "\(reason)")
         #expect(result.confirmed == result.attempted)
         #expect(result.received == result.confirmed - 1)
     }
@@ -64,7 +68,7 @@ struct BrokenTransportTests {
 
     @Test("a transport that treats nack as ack fails the nack scenarios, listing the nacked ids")
     func ignoredNackFails() async throws {
-        let broken = suite(.ignoresNack)
+        let broken = suite(.ignoresNack, inactivity: .seconds(2))
         let result = await broken.run(.redeliveryOnNack)
         #expect(result.isFailed)
         let nacked = broken.options.counts.nackedMessages

@@ -59,6 +59,17 @@ final class Ledger: Sendable {
         activity.bump()
     }
 
+    /// Expects what `other` published: copies its attempted, confirmed and unknown-outcome ids (a second
+    /// group reading the same topic).
+    func expectSame(as other: Ledger) {
+        let copied = other.state.withLock { ($0.attempted, $0.confirmed, $0.unknownOutcome) }
+        state.withLock { state in
+            state.attempted.formUnion(copied.0)
+            for id in copied.1 where state.confirmedSet.insert(id).inserted { state.confirmed.append(id) }
+            state.unknownOutcome.formUnion(copied.2)
+        }
+    }
+
     /// The publish may or may not have reached the broker (`mayDuplicate`): an arrival is no stray.
     func outcomeUnknown(_ id: String) { state.withLock { _ = $0.unknownOutcome.insert(id) } }
 

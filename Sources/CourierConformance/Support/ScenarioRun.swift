@@ -16,7 +16,7 @@ final class ScenarioRun: Sendable {
         var failures: [String] = []
         var notes: [String] = []
         var transports: [any Transport] = []
-        var sharedTransport: (any Transport)?
+        var sharedTransport: Task<any Transport, any Error>?
         var consumers: [Consumer] = []
         var ledgers: [Ledger] = []
         var checks: [@Sendable () async -> Void] = []
@@ -63,13 +63,20 @@ final class ScenarioRun: Sendable {
     /// A fresh started transport (the one shared instance when ``ConformanceOptions/singleInstance``).
     /// Every transport is shut down when the scenario ends.
     func makeTransport() async throws -> any Transport {
-        if options.singleInstance, let shared = state.withLock({ $0.sharedTransport }) { return shared }
         activity.begin("making a transport")
-        let transport = try await transportMaker()
-        state.withLock { state in
-            state.transports.append(transport)
-            if options.singleInstance { state.sharedTransport = transport }
+        guard options.singleInstance else { return try await madeAndKept() }
+        let shared = state.withLock { state -> Task<any Transport, any Error> in
+            if let shared = state.sharedTransport { return shared }
+            let made = Task { try await self.madeAndKept() }
+            state.sharedTransport = made
+            return made
         }
+        return try await shared.value
+    }
+
+    private func madeAndKept() async throws -> any Transport {
+        let transport = try await transportMaker()
+        state.withLock { $0.transports.append(transport) }
         return transport
     }
 
