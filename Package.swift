@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "CourierProducerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),
         .testTarget(name: "CourierConsumerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),
         .testTarget(name: "CourierSQLiteTests", dependencies: ["Courier", "CourierSQLite"]),
-        .testTarget(name: "CourierAMQPTests", dependencies: ["Courier", "CourierAMQP"]),
+        .testTarget(name: "CourierAMQPTests", dependencies: ["Courier", "CourierAMQP", "CourierConformance"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
         .testTarget(name: "CourierConformanceTests", dependencies: ["Courier", "CourierMemory", "CourierConformance"]),
         // Samples/: small programs a newcomer copies from, built and tested with everything else.
