@@ -1,7 +1,8 @@
 extension ConformanceSuite {
     /// Why `scenario` cannot run against this transport with these options, or `nil` when it can.
     public func skipReason(for scenario: ConformanceScenario) -> String? {
-        switch scenario {
+        if let gap = options.knownGaps[scenario] { return "known gap declared by the transport's test: \(gap)" }
+        return switch scenario {
         case .noAckNoNext, .orderPerKey:
             capabilities.orderingPerKey ? nil
                 : "the transport does not claim per-key order (orderingPerKey), so order and ordered flow control are not checked"

@@ -50,7 +50,7 @@ final class BrokenTransport: Transport {
             shared.hold(envelope, key: key)
             // A last message of its key with no partner is stored a little later.
             Task { [inner, shared] in
-                try? await Task.sleep(for: .milliseconds(50))
+                try? await Task.sleep(for: .milliseconds(500))
                 if let held = shared.takeHeld(key: key, id: envelope.id) { _ = try? await inner.publish(held) }
             }
             return PublishConfirmation(messageID: envelope.id, transport: name, topic: envelope.topic)

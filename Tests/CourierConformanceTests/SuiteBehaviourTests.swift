@@ -30,6 +30,15 @@ struct SuiteBehaviourTests {
         #expect(report.table.contains("skipped"))
     }
 
+    @Test("a known gap declared by the test is skipped with its reason")
+    func knownGapIsSkipped() async {
+        var options = ConformanceOptions(mode: .short)
+        options.knownGaps[.reconnect] = "the mock cluster cannot restart yet"
+        let result = await MemoryConformance.suite(options: options).run(.reconnect)
+        #expect(result.isSkipped)
+        #expect(result.reason == "known gap declared by the transport's test: the mock cluster cannot restart yet")
+    }
+
     @Test("the report renders one row per scenario and a summary")
     func reportTable() async throws {
         let suite = MemoryConformance.suite(options: ConformanceOptions(mode: .short))

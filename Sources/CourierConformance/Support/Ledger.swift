@@ -27,6 +27,14 @@ final class Ledger: Sendable {
         var nacked: [String: Int] = [:]
         var envelopes: [String: Envelope] = [:]
         var settleFailures: [String] = []
+        /// Confirmed ids not processed yet, kept as a count so waiting for "everything" stays O(1).
+        var outstanding = 0
+
+        mutating func confirm(_ id: String) {
+            guard confirmedSet.insert(id).inserted else { return }
+            confirmed.append(id)
+            if processed[id] == nil { outstanding += 1 }
+        }
     }
 
     /// Names this ledger in failure messages (a topic, a group).
@@ -53,9 +61,7 @@ final class Ledger: Sendable {
     func attempted(_ id: String) { state.withLock { _ = $0.attempted.insert(id) } }
 
     func confirmed(_ id: String) {
-        state.withLock { state in
-            if state.confirmedSet.insert(id).inserted { state.confirmed.append(id) }
-        }
+        state.withLock { $0.confirm(id) }
         activity.bump()
     }
 
@@ -65,7 +71,7 @@ final class Ledger: Sendable {
         let copied = other.state.withLock { ($0.attempted, $0.confirmed, $0.unknownOutcome) }
         state.withLock { state in
             state.attempted.formUnion(copied.0)
-            for id in copied.1 where state.confirmedSet.insert(id).inserted { state.confirmed.append(id) }
+            for id in copied.1 { state.confirm(id) }
             state.unknownOutcome.formUnion(copied.2)
         }
     }
@@ -90,6 +96,7 @@ final class Ledger: Sendable {
     /// The subscriber processed (acked) the message.
     func processed(_ id: String, member: String) {
         state.withLock { state in
+            if state.processed[id] == nil, state.confirmedSet.contains(id) { state.outstanding -= 1 }
             state.processed[id, default: 0] += 1
             state.processedBy[id, default: []].insert(member)
         }
@@ -130,7 +137,7 @@ final class Ledger: Sendable {
 
     /// Every confirmed id has been processed.
     var hasEverythingConfirmed: Bool {
-        state.withLock { state in state.confirmed.allSatisfy { state.processed[$0] != nil } }
+        state.withLock { $0.outstanding == 0 }
     }
 
     /// Confirmed but never processed, sorted.
