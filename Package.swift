@@ -35,7 +35,7 @@ let package = Package(
         // Kafka over librdkafka 2.0.2: system library (rdkafka.h, rdkafka_mock.h), the adapter, its tests on the mock cluster.
         .systemLibrary(name: "CRDKafka", path: "Adapters/Kafka/CRDKafka", pkgConfig: "rdkafka"),
         .target(name: "CourierKafka", dependencies: ["Courier", "CRDKafka"], path: "Adapters/Kafka/CourierKafka"),
-        .testTarget(name: "CourierKafkaTests", dependencies: ["Courier", "CourierKafka", "CourierCLI"]),
+        .testTarget(name: "CourierKafkaTests", dependencies: ["Courier", "CourierKafka", "CourierCLI", "CourierConformance"]),
         // Benchmarks/Kafka: the Courier side of the CourierKafka vs raw librdkafka benchmark (run.sh).
         .executableTarget(name: "CourierKafkaBenchmark", dependencies: ["Courier", "CourierKafka"], path: "Benchmarks/Kafka/CourierKafkaBenchmark"),
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
