@@ -6,28 +6,35 @@
 public struct ConformanceCounts: Sendable, Hashable {
     /// Scenario 1: messages published and read back field by field.
     public var roundTripMessages: Int
-    /// Scenario 2: messages, concurrent publishing tasks and subscribers (members of one group where
-    /// the transport has groups; one subscriber otherwise).
+    /// Scenario 2: messages published concurrently.
     public var concurrentMessages: Int
+    /// Scenario 2: concurrent publishing tasks.
     public var concurrentPublishers: Int
+    /// Scenario 2: subscribers (group members where the transport has groups).
     public var concurrentSubscribers: Int
-    /// Scenario 3: topics, and messages on each.
+    /// Scenario 3: topics subscribed and published at once.
     public var topics: Int
+    /// Scenario 3: messages on each topic.
     public var messagesPerTopic: Int
-    /// Scenario 4: messages, and how many of the first are nacked once.
+    /// Scenario 4: messages published.
     public var nackMessages: Int
+    /// Scenario 4: how many of the first messages are nacked once.
     public var nackedMessages: Int
-    /// Scenario 6: messages, and how many subscriber instances read them one after another.
+    /// Scenario 6: messages published.
     public var resumeMessages: Int
+    /// Scenario 6: subscriber instances that read the messages one after another.
     public var resumeRounds: Int
-    /// Scenario 7: subscribers opened and closed at once, and messages published after they closed.
+    /// Scenario 7: subscribers opened and closed at once.
     public var closingSubscribers: Int
+    /// Scenario 7: messages published after the subscribers closed.
     public var afterCloseMessages: Int
-    /// Scenario 8: messages, and how often each is nacked before it is acked.
+    /// Scenario 8: messages published.
     public var errorMessages: Int
+    /// Scenario 8: how often each message is nacked before it is acked.
     public var nackRounds: Int
-    /// Scenario 9: ordering keys, and messages per key.
+    /// Scenario 9: ordering keys, each published by a task of its own.
     public var orderingKeys: Int
+    /// Scenario 9: messages per ordering key.
     public var messagesPerKey: Int
     /// Scenario 10: messages in flight when the publisher closes.
     public var flushMessages: Int
@@ -35,16 +42,20 @@ public struct ConformanceCounts: Sendable, Hashable {
     public var isolationMessages: Int
     /// Scenario 12: messages; half are acked before the cancel.
     public var cancellationMessages: Int
-    /// Scenario 13: messages, and members in each of the two groups.
+    /// Scenario 13: messages published.
     public var groupMessages: Int
+    /// Scenario 13: members in each of the two groups.
     public var groupMembers: Int
-    /// Scenario 14: messages, broker restarts during the run, concurrent publishing tasks.
+    /// Scenario 14: messages published.
     public var reconnectMessages: Int
+    /// Scenario 14: broker restarts during the run.
     public var restarts: Int
+    /// Scenario 14: concurrent publishing tasks.
     public var reconnectPublishers: Int
     /// Scenario 15: messages published by the foreign client.
     public var foreignMessages: Int
 
+    /// Every count, by name; start from ``short`` or ``full`` to change a few.
     public init(
         roundTripMessages: Int, concurrentMessages: Int, concurrentPublishers: Int, concurrentSubscribers: Int,
         topics: Int, messagesPerTopic: Int, nackMessages: Int, nackedMessages: Int,

@@ -102,11 +102,14 @@ public struct ConformanceOptions: Sendable {
 
 /// A message as another client publishes it: no `courier-*` headers.
 public struct ForeignMessage: Sendable, Hashable {
+    /// The topic to publish to.
     public var topic: String
+    /// The body; the suite puts a marker in it to recognise the message when it arrives.
     public var payload: [UInt8]
     /// Plain application headers (a W3C `traceparent` among them).
     public var headers: [String: String]
 
+    /// A foreign message for `topic`.
     public init(topic: String, payload: [UInt8], headers: [String: String]) {
         self.topic = topic
         self.payload = payload
@@ -116,6 +119,7 @@ public struct ForeignMessage: Sendable, Hashable {
 
 /// A conformance run was configured wrongly (an unknown mode, say).
 public struct ConformanceConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong and how to fix it.
     public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -2,19 +2,25 @@ import Courier
 
 /// The results of one conformance run, with a plain-text table for logs and test output.
 public struct ConformanceReport: Sendable {
+    /// The mode the run used.
     public let mode: ConformanceOptions.Mode
+    /// The capabilities the transport declared.
     public let capabilities: TransportCapabilities
     /// One result per scenario run, in run order.
     public let results: [ScenarioResult]
 
+    /// A report of `results` (made by ``ConformanceSuite/run(_:onResult:)``).
     public init(mode: ConformanceOptions.Mode, capabilities: TransportCapabilities, results: [ScenarioResult]) {
         self.mode = mode
         self.capabilities = capabilities
         self.results = results
     }
 
+    /// The scenarios that passed.
     public var passed: [ScenarioResult] { results.filter(\.isPassed) }
+    /// The scenarios that failed.
     public var failed: [ScenarioResult] { results.filter(\.isFailed) }
+    /// The scenarios that were skipped, each with its reason.
     public var skipped: [ScenarioResult] { results.filter(\.isSkipped) }
 
     /// No scenario failed (skipped ones do not count as failures, nor as passes).

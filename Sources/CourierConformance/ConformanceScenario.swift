@@ -70,7 +70,9 @@ public enum ConformanceScenario: Int, CaseIterable, Sendable, Hashable, Comparab
     /// `"01"` to `"16"`, for ids and topic names.
     var paddedNumber: String { number < 10 ? "0\(number)" : "\(number)" }
 
+    /// `"1. publish/subscribe round trip"`.
     public var description: String { "\(number). \(title)" }
 
+    /// Orders scenarios by number.
     public static func < (lhs: ConformanceScenario, rhs: ConformanceScenario) -> Bool { lhs.rawValue < rhs.rawValue }
 }

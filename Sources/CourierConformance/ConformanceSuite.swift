@@ -24,6 +24,7 @@ public struct ConformanceSuite: Sendable {
 
     /// What the transport declares; decides which scenarios run and whether duplicates fail.
     public let capabilities: TransportCapabilities
+    /// Mode, counts, timeouts and hooks.
     public let options: ConformanceOptions
     private let transportMaker: TransportMaker
     private let runToken: String

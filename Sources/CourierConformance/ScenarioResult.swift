@@ -2,12 +2,17 @@
 public struct ScenarioResult: Sendable {
     /// Passed, failed with the reasons, or skipped with the reason.
     public enum Outcome: Sendable, Hashable {
+        /// Every check held.
         case passed
+        /// One or more checks failed; each reason says what and names the messages.
         case failed(reasons: [String])
+        /// Not run: the transport lacks a capability or the options lack a hook.
         case skipped(reason: String)
     }
 
+    /// Which scenario.
     public let scenario: ConformanceScenario
+    /// Passed, failed or skipped.
     public let outcome: Outcome
     /// Messages the scenario tried to publish.
     public let attempted: Int
@@ -23,12 +28,16 @@ public struct ScenarioResult: Sendable {
     public let duplicates: Int
     /// Observations that are not failures (retries, resubscriptions, error messages seen, distributions).
     public let notes: [String]
+    /// Wall time the scenario took (zero when skipped).
     public let duration: Duration
 
     /// The scenario's title.
     public var name: String { scenario.title }
+    /// Whether it passed.
     public var isPassed: Bool { outcome == .passed }
+    /// Whether it failed.
     public var isFailed: Bool { if case .failed = outcome { true } else { false } }
+    /// Whether it was skipped.
     public var isSkipped: Bool { if case .skipped = outcome { true } else { false } }
 
     /// Why it failed or was skipped; `nil` when it passed.

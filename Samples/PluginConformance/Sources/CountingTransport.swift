@@ -11,11 +11,13 @@ public final class CountingTransport: Transport {
     private let inner: any Transport
     private let confirmed = Atomic<Int>(0)
 
+    /// Wraps `inner` (unstarted) under `name`.
     public init(wrapping inner: any Transport, name: String) {
         self.inner = inner
         self.name = name
     }
 
+    /// The name from the spec (the redacted `counting://` URL by default).
     public let name: String
     /// The wrapped transport's capabilities: this plugin adds no feature and takes none away.
     public var capabilities: TransportCapabilities { inner.capabilities }

@@ -41,12 +41,12 @@ final class Consumer: Sendable {
     /// - Parameter closed: the subscription was closed on purpose before iteration starts, so its end
     ///   is expected (anything it still yields is booked all the same).
     init(member: String, ledger: Ledger, run: ScenarioRun, resubscribe: Resubscribe?, closed: Bool, handler: @escaping Handler) {
-        state.withLock { $0.stopping = closed }
         self.member = member
         self.ledger = ledger
         self.run = run
         self.resubscribe = resubscribe
         self.handler = handler
+        state.withLock { $0.stopping = closed }
     }
 
     /// Starts iterating `stream`.
