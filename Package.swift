@@ -15,7 +15,7 @@ let package = Package(
     targets: [
         // Core: envelope, errors, transport SPI and registry, clock, configuration. No C.
         .target(name: "Courier", path: "Sources/Courier"),
-        // Durable spool (and later the idempotency store) on Debian's libsqlite3.
+        // Durable spool and idempotency store on Debian's libsqlite3.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3"),
         .target(name: "CourierSQLite", dependencies: ["Courier", "CSQLite"], path: "Sources/CourierSQLite"),
         // The transport conformance suite as a library: any transport's tests run it (no test framework inside).

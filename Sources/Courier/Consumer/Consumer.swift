@@ -226,7 +226,14 @@ public final class Consumer: Sendable {
             do {
                 try await handler(IncomingMessage(envelope: envelope, source: delivery.source, redeliveries: redeliveries, attempt: attempt))
                 if let permit { handlerBreaker?.recordSuccess(permit) }
-                if let store { try? await store.complete(envelope.idempotencyKey) }
+                if let store {
+                    do {
+                        try await store.complete(envelope.idempotencyKey)
+                    } catch {
+                        // The effect happened: ack anyway, but say that a twin may run again after the lease.
+                        logger.warning("idempotency store could not mark \(envelope.idempotencyKey) done (\(error)); a duplicate arriving after the lease may run again")
+                    }
+                }
                 try? await delivery.ack()
                 count { $0.consumed += 1 }
                 return
