@@ -30,6 +30,24 @@ struct SuiteBehaviourTests {
         #expect(report.table.contains("skipped"))
     }
 
+    @Test("a single-instance transport runs every scenario on one instance; publisher close is skipped")
+    func singleInstance() async throws {
+        let broker = MemoryBroker(name: "single-instance")
+        let made = ForeignCounter()
+        var options = ConformanceOptions(mode: .short, singleInstance: true)
+        options.restartBroker = MemoryConformance.restartHook(broker)
+        let suite = ConformanceSuite(capabilities: MemoryTransport(broker: broker).capabilities, options: options) {
+            _ = made.next()
+            let transport = MemoryTransport(broker: broker)
+            try await transport.start()
+            return transport
+        }
+        let report = await suite.run()
+        #expect(report.failed.isEmpty, "\(report.failureDetails)")
+        #expect(report.skipped.map(\.scenario) == [.publisherCloseFlushes, .foreignMessages])
+        #expect(made.next() == report.passed.count + 1, "one instance per scenario run")
+    }
+
     @Test("a known gap declared by the test is skipped with its reason")
     func knownGapIsSkipped() async {
         var options = ConformanceOptions(mode: .short)
