@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", path: "Adapters/AMQP/CRabbitMQ", pkgConfig: "librabbitmq"),
         .target(name: "CRabbitMQLogin", dependencies: ["CRabbitMQ"], path: "Adapters/AMQP/CRabbitMQLogin"),
         .target(name: "CourierAMQP", dependencies: ["Courier", "CRabbitMQ", "CRabbitMQLogin"], path: "Adapters/AMQP/CourierAMQP"),
+        // Benchmarks/AMQP: the Courier side of the CourierAMQP vs raw librabbitmq benchmark (run.sh).
+        .executableTarget(name: "CourierAMQPBenchmark", dependencies: ["Courier", "CourierAMQP"], path: "Benchmarks/AMQP/CourierAMQPBenchmark"),
         // Kafka over librdkafka 2.0.2: system library (rdkafka.h, rdkafka_mock.h), the adapter, its tests on the mock cluster.
         .systemLibrary(name: "CRDKafka", path: "Adapters/Kafka/CRDKafka", pkgConfig: "rdkafka"),
         .target(name: "CourierKafka", dependencies: ["Courier", "CRDKafka"], path: "Adapters/Kafka/CourierKafka"),

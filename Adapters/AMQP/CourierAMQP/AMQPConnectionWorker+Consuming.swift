@@ -52,6 +52,7 @@ extension AMQPConnectionWorker {
         consumer.queue = queue
         consumer.generation += 1
         consumer.unsettled.removeAll()
+        consumer.request.settler.unsettled.removeAll()
     }
 
     /// Re-subscribes every consumer after a reconnect; returns how many came back.
@@ -102,6 +103,7 @@ extension AMQPConnectionWorker {
         consumer.nextTag += 1
         consumer.unsettled[tag] = AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content)
         consumers[id] = consumer
+        consumer.request.settler.unsettled.insert(tag)
         let envelope = AMQPEnvelopeMapping.envelope(topic: consumer.subscription.topic, content: content, info: info)
         let delivery = Delivery(
             envelope: envelope,

@@ -1,6 +1,23 @@
 import Courier
 
 extension AMQPConnectionWorker {
+    /// Writes an ack, requeue or reject the settler already accepted. A delivery whose channel was lost
+    /// meanwhile is skipped: the broker redelivers it.
+    func settleLater(consumerID: Int, tag: UInt64, _ action: SettleAction) {
+        guard case .connected(let session) = link, let consumer = consumers[consumerID],
+              let entry = consumers[consumerID]?.unsettled.removeValue(forKey: tag) else { return }
+        do {
+            switch action {
+            case .ack: try session.ack(consumer.channel, deliveryTag: entry.channelTag)
+            // Redeliveries never come this way (they wait for their copy's confirm); requeue loses nothing.
+            case .requeue, .redeliver: try session.nack(consumer.channel, deliveryTag: entry.channelTag, requeue: true)
+            case .reject: try session.nack(consumer.channel, deliveryTag: entry.channelTag, requeue: false)
+            }
+        } catch {
+            handleFailure(error, session)
+        }
+    }
+
     func settle(consumerID: Int, tag: UInt64, _ action: SettleAction, _ continuation: CheckedContinuation<Void, any Error>) {
         guard case .connected(let session) = link, let consumer = consumers[consumerID], let entry = consumer.unsettled[tag],
               !entry.isBeingRedelivered else {

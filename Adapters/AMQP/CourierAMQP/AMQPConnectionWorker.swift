@@ -85,6 +85,8 @@ final class AMQPConnectionWorker {
             continuation.resume()
         case .shutdown(let continuation):
             beginShutdown(continuation)
+        case .settleLater(let consumerID, let tag, let action):
+            settleLater(consumerID: consumerID, tag: tag, action)
         case .release:
             if shutdownDeadline == nil { beginShutdown(nil) }
         case .delete(let object, let continuation):
@@ -191,7 +193,10 @@ final class AMQPConnectionWorker {
         ))
         failBacklog(.unavailable("connection to \(session.address) lost (\(reason)); the message was not sent", transport: settings.transportName))
         declaredRetryQueues.removeAll()
-        for id in consumers.keys { consumers[id]?.unsettled.removeAll() }
+        for (id, consumer) in consumers {
+            consumers[id]?.unsettled.removeAll()
+            consumer.request.settler.unsettled.removeAll()
+        }
         monitor.record(.lost(reason: reason))
         if shutdownDeadline != nil {
             link = .idle

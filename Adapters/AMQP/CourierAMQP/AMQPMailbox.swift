@@ -8,6 +8,8 @@ enum AMQPCommand: Sendable {
     case publish(AMQPOutgoingMessage, topic: String, CheckedContinuation<Void, any Error>)
     case subscribe(AMQPConsumerRequest, CheckedContinuation<Void, any Error>)
     case settle(consumerID: Int, tag: UInt64, SettleAction, CheckedContinuation<Void, any Error>)
+    /// An ack, requeue or reject already checked by the settler: nobody waits for it.
+    case settleLater(consumerID: Int, tag: UInt64, SettleAction)
     case cancel(consumerID: Int, CheckedContinuation<Void, Never>)
     case delete(AMQPTopologyObject, CheckedContinuation<Void, any Error>)
     case shutdown(CheckedContinuation<Void, Never>)
@@ -91,7 +93,7 @@ final class AMQPMailbox: Sendable {
             continuation.resume(throwing: CourierError(.invalidSettlement, "the AMQP transport was shut down; the delivery goes back to the broker"))
         case .cancel(_, let continuation), .shutdown(let continuation):
             continuation.resume()
-        case .release:
+        case .release, .settleLater:
             break
         }
     }

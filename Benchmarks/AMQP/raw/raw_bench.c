@@ -1,0 +1,129 @@
+/*
+ * Raw librabbitmq (rabbitmq-c 0.11) side of the CourierAMQP benchmark: the same work Courier does, with no
+ * Swift in between.
+ *
+ *   raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW   confirmed persistent publishes, WINDOW in flight
+ *   raw_bench consume HOST PORT QUEUE COUNT PREFETCH               consume with manual acks, one ack per message
+ *
+ * Prints one line: "<mode>: N messages in S s = R msg/s".
+ */
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void die(const char *what) {
+    fprintf(stderr, "raw_bench: %s failed\n", what);
+    exit(1);
+}
+
+static void check_reply(amqp_connection_state_t conn, const char *what) {
+    if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL) die(what);
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static amqp_connection_state_t open_connection(const char *host, int port) {
+    amqp_connection_state_t conn = amqp_new_connection();
+    amqp_socket_t *socket = amqp_tcp_socket_new(conn);
+    if (!socket || amqp_socket_open(socket, host, port) != AMQP_STATUS_OK) die("connect");
+    amqp_rpc_reply_t login = amqp_login(conn, "/", 0, 131072, 10, AMQP_SASL_METHOD_PLAIN, "guest", "guest");
+    if (login.reply_type != AMQP_RESPONSE_NORMAL) die("login");
+    amqp_channel_open(conn, 1);
+    check_reply(conn, "channel.open");
+    return conn;
+}
+
+/* Reads confirms until at most `limit` publishes are unconfirmed. */
+static void await_confirms(amqp_connection_state_t conn, uint64_t published, uint64_t *confirmed, uint64_t limit) {
+    while (published - *confirmed > limit) {
+        amqp_frame_t frame;
+        if (amqp_simple_wait_frame(conn, &frame) != AMQP_STATUS_OK) die("wait for confirm");
+        if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+        if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+            amqp_basic_ack_t *ack = frame.payload.method.decoded;
+            *confirmed = ack->delivery_tag; /* in-order on one channel: multiple or not, all up to the tag */
+        } else if (frame.payload.method.id == AMQP_BASIC_NACK_METHOD) {
+            die("publish (nacked)");
+        } else if (frame.payload.method.id == AMQP_BASIC_RETURN_METHOD) {
+            die("publish (returned)");
+        }
+        amqp_maybe_release_buffers(conn);
+    }
+}
+
+static int produce(const char *host, int port, const char *exchange, const char *queue, long count, long size, long window) {
+    amqp_connection_state_t conn = open_connection(host, port);
+    amqp_exchange_declare(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+    check_reply(conn, "exchange.declare");
+    amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
+    check_reply(conn, "queue.declare");
+    amqp_queue_bind(conn, 1, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange), amqp_cstring_bytes("#"), amqp_empty_table);
+    check_reply(conn, "queue.bind");
+    amqp_confirm_select(conn, 1);
+    check_reply(conn, "confirm.select");
+
+    char *payload = malloc(size > 0 ? size : 1);
+    memset(payload, 'x', size);
+    amqp_bytes_t body = {.len = size, .bytes = payload};
+    amqp_basic_properties_t props;
+    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+    props.delivery_mode = 2;
+    char id[32];
+
+    double start = now_seconds();
+    uint64_t published = 0, confirmed = 0;
+    for (long i = 0; i < count; i++) {
+        snprintf(id, sizeof id, "raw-%ld", i);
+        props.message_id = amqp_cstring_bytes(id);
+        if (amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(exchange), 1, 0, &props, body) != AMQP_STATUS_OK) die("publish");
+        published++;
+        await_confirms(conn, published, &confirmed, (uint64_t)window - 1);
+    }
+    await_confirms(conn, published, &confirmed, 0);
+    double seconds = now_seconds() - start;
+    printf("produce: %ld messages in %.3f s = %.0f msg/s\n", count, seconds, count / seconds);
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn);
+    free(payload);
+    return 0;
+}
+
+static int consume(const char *host, int port, const char *queue, long count, long prefetch) {
+    amqp_connection_state_t conn = open_connection(host, port);
+    amqp_basic_qos(conn, 1, 0, (uint16_t)prefetch, 0);
+    check_reply(conn, "basic.qos");
+    amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+    check_reply(conn, "basic.consume");
+    double start = now_seconds();
+    for (long received = 0; received < count;) {
+        amqp_envelope_t envelope;
+        amqp_maybe_release_buffers(conn);
+        amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, NULL, 0);
+        if (reply.reply_type != AMQP_RESPONSE_NORMAL) die("consume");
+        if (amqp_basic_ack(conn, 1, envelope.delivery_tag, 0) != AMQP_STATUS_OK) die("ack");
+        amqp_destroy_envelope(&envelope);
+        received++;
+    }
+    double seconds = now_seconds() - start;
+    printf("consume: %ld messages in %.3f s = %.0f msg/s\n", count, seconds, count / seconds);
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 9 && strcmp(argv[1], "produce") == 0)
+        return produce(argv[2], atoi(argv[3]), argv[4], argv[5], atol(argv[6]), atol(argv[7]), atol(argv[8]));
+    if (argc == 7 && strcmp(argv[1], "consume") == 0)
+        return consume(argv[2], atoi(argv[3]), argv[4], atol(argv[5]), atol(argv[6]));
+    fprintf(stderr, "usage: raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW | consume HOST PORT QUEUE COUNT PREFETCH\n");
+    return 2;
+}
