@@ -24,6 +24,8 @@ public struct ScenarioResult: Sendable {
     public let missing: [String]
     /// Ids that arrived although they were never published (to that topic or group), sorted.
     public let extra: [String]
+    /// Messages received although their publish ended with an unknown outcome and was not confirmed.
+    public let recovered: Int
     /// Deliveries of an already processed message (a failure only where the transport claims exactly-once).
     public let duplicates: Int
     /// Observations that are not failures (retries, resubscriptions, error messages seen, distributions).
@@ -61,7 +63,7 @@ public struct ScenarioResult: Sendable {
     static func skipped(_ scenario: ConformanceScenario, reason: String) -> ScenarioResult {
         ScenarioResult(
             scenario: scenario, outcome: .skipped(reason: reason), attempted: 0, confirmed: 0, received: 0,
-            missing: [], extra: [], duplicates: 0, notes: [], duration: .zero
+            missing: [], extra: [], recovered: 0, duplicates: 0, notes: [], duration: .zero
         )
     }
 }

@@ -152,6 +152,14 @@ final class Ledger: Sendable {
         }
     }
 
+    /// Processed although the publish ended with an unknown outcome and was never confirmed (Jepsen's
+    /// "recovered").
+    var recovered: Int {
+        state.withLock { state in
+            state.unknownOutcome.filter { state.processed[$0] != nil && !state.confirmedSet.contains($0) }.count
+        }
+    }
+
     /// Processings beyond the first of each id.
     var duplicates: Int { state.withLock { $0.processed.values.reduce(0) { $0 + max(0, $1 - 1) } } }
 

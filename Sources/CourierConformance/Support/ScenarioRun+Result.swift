@@ -23,6 +23,10 @@ extension ScenarioRun {
                 notes.append("\(text); allowed, the transport does not claim exactly-once delivery")
             }
         }
+        let recovered = ledgers.reduce(0) { $0 + $1.recovered }
+        if recovered > 0 {
+            notes.append("\(counted(recovered, "message")) received although the publish outcome was unknown (recovered)")
+        }
         let retries = publishRetries
         if retries > 0 { notes.append("\(counted(retries, "publish retry", plural: "publish retries")) after retriable errors") }
         let settleFailures = ledgers.flatMap(\.settleFailures)
@@ -37,6 +41,7 @@ extension ScenarioRun {
             received: ledgers.reduce(0) { $0 + $1.processedCount },
             missing: missing,
             extra: extra,
+            recovered: ledgers.reduce(0) { $0 + $1.recovered },
             duplicates: duplicates,
             notes: notes,
             duration: duration
