@@ -12,7 +12,7 @@ COUNT=${1:-20000}
 SIZE=${2:-256}
 SCRATCH=${SCRATCH:-.build}
 WORK=$(mktemp -d)
-trap 'kill "$MOCK_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "${MOCK_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 cc -O2 -o "$WORK/raw_bench" Benchmarks/Kafka/raw/raw_bench.c $(pkg-config --cflags --libs rdkafka)
 swift build -c release --scratch-path "$SCRATCH" --product CourierKafkaBenchmark >/dev/null

@@ -14,8 +14,7 @@ enum KafkaRecordDecoding {
     /// The envelope, the topic it belongs to (the original topic for retry-topic copies) and the
     /// retry bookkeeping found in its headers.
     static func envelope(from record: RDKafkaRecord) -> (envelope: Envelope, deliveryCount: Int?) {
-        var headers: [String: String] = [:]
-        for header in record.headers { headers[header.name] = header.value }
+        var headers = record.headers
         let originalTopic = headers.removeValue(forKey: KafkaRetryTopic.originalTopicHeader)
         let deliveryCount = headers.removeValue(forKey: KafkaRetryTopic.deliveryCountHeader).flatMap(Int.init)
         headers.removeValue(forKey: KafkaRetryTopic.dueHeader)
@@ -37,7 +36,7 @@ enum KafkaRecordDecoding {
 
     /// When a retry-topic copy is due, or `nil` for an ordinary message.
     static func dueTime(_ record: RDKafkaRecord) -> Date? {
-        guard let text = record.headers.last(where: { $0.name == KafkaRetryTopic.dueHeader })?.value,
+        guard let text = record.headers[KafkaRetryTopic.dueHeader],
               let milliseconds = Int64(text) else { return nil }
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }

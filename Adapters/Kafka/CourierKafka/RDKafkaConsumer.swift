@@ -1,5 +1,6 @@
 import CRDKafka
 import Courier
+import Foundation
 
 /// A message read by `rd_kafka_consumer_poll`, copied out of librdkafka.
 struct RDKafkaRecord: Sendable {
@@ -8,7 +9,8 @@ struct RDKafkaRecord: Sendable {
     var offset: Int64
     var key: [UInt8]?
     var payload: [UInt8]
-    var headers: [(name: String, value: String)]
+    /// Header values decoded as UTF-8; for a repeated name the last value wins.
+    var headers: [String: String]
     /// Milliseconds since 1970, when the message carries a timestamp.
     var timestamp: Int64?
 
@@ -26,6 +28,9 @@ enum RDKafkaPollResult {
 /// subscription's poll thread; rebalances are handled inside ``poll(timeoutMilliseconds:)``.
 final class RDKafkaConsumer: @unchecked Sendable {
     let handle: RDKafkaHandle
+    /// Topic names by librdkafka topic handle, so a name is not copied out of C for every message.
+    /// Only the poll thread touches it.
+    private var topicNames: [OpaquePointer: String] = [:]
 
     init(properties: [String: String], context: RDKafkaClientContext) throws(CourierError) {
         let config = try RDKafkaConfig(properties)
@@ -54,7 +59,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         return .record(RDKafkaRecord(
-            topic: value.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "",
+            topic: value.rkt.map(topicName) ?? "",
             partition: value.partition,
             offset: value.offset,
             key: value.key.map { Array(UnsafeRawBufferPointer(start: $0, count: value.key_len)) },
@@ -64,10 +69,19 @@ final class RDKafkaConsumer: @unchecked Sendable {
         ))
     }
 
-    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [(name: String, value: String)] {
+    private func topicName(_ topic: OpaquePointer) -> String {
+        let cName = rd_kafka_topic_name(topic)
+        // Compared, not trusted: a destroyed handle's address could come back for another topic.
+        if let name = topicNames[topic], let cName, name.withCString({ strcmp($0, cName) == 0 }) { return name }
+        let name = cName.map { String(cString: $0) } ?? ""
+        topicNames[topic] = name
+        return name
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [String: String] {
         var headers: OpaquePointer?
-        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return [] }
-        var result: [(name: String, value: String)] = []
+        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return [:] }
+        var result: [String: String] = [:]
         var index = 0
         var name: UnsafePointer<CChar>?
         var value: UnsafeRawPointer?
@@ -76,7 +90,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
             index += 1
             guard let name else { continue }
             let bytes = value.map { UnsafeRawBufferPointer(start: $0, count: size) }
-            result.append((String(cString: name), bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""))
+            result[String(cString: name)] = bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
         }
         return result
     }
