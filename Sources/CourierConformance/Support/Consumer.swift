@@ -64,9 +64,6 @@ final class Consumer: Sendable {
     /// How often the subscription was lost and opened again.
     var resubscriptions: Int { state.withLock { $0.resubscriptions } }
 
-    /// Whether the iterating task has ended.
-    var hasEnded: Bool { ended.isOpen }
-
     /// Settles every held delivery with `action` and books the outcome.
     func settleHeld(_ action: SettleAction) async {
         let held = state.withLock { state -> [Delivery] in
