@@ -7,9 +7,9 @@ extension AMQPConnectionWorker {
                 "\(settings.transportName) is not connected; subscribe again once it has recovered", transport: settings.transportName
             ))
         }
-        var consumer = AMQPConsumer(request: request, channel: allocateConsumerChannel())
+        let consumer = AMQPConsumer(request: request, channel: allocateConsumerChannel())
         do {
-            try start(&consumer, session)
+            try start(consumer, session)
             consumers[request.id] = consumer
             consumerByChannel[consumer.channel] = request.id
             continuation.resume()
@@ -33,7 +33,7 @@ extension AMQPConnectionWorker {
     }
 
     /// Declares the topic and the consumer's queue, opens its channel and starts consuming.
-    func start(_ consumer: inout AMQPConsumer, _ session: RabbitMQSession) throws(RabbitMQFailure) {
+    func start(_ consumer: AMQPConsumer, _ session: RabbitMQSession) throws(RabbitMQFailure) {
         let topic = consumer.subscription.topic
         if !declaredExchanges.contains(topic) {
             try declareTopic(topic, session)
@@ -59,10 +59,9 @@ extension AMQPConnectionWorker {
     func restoreConsumers(_ session: RabbitMQSession) -> Int {
         var restored = 0
         for id in consumers.keys.sorted() {
-            guard var consumer = consumers[id] else { continue }
+            guard let consumer = consumers[id] else { continue }
             do {
-                try start(&consumer, session)
-                consumers[id] = consumer
+                try start(consumer, session)
                 restored += 1
             } catch {
                 end(consumerID: id, with: explain(error, while: "re-subscribing to topic \"\(consumer.subscription.topic)\" after reconnecting"))
@@ -98,11 +97,10 @@ extension AMQPConnectionWorker {
     }
 
     func deliver(channel: UInt16, _ info: AMQPDeliveryInfo, _ content: AMQPIncomingContent) {
-        guard let id = consumerByChannel[channel], var consumer = consumers[id] else { return }
+        guard let id = consumerByChannel[channel], let consumer = consumers[id] else { return }
         let tag = consumer.nextTag
         consumer.nextTag += 1
         consumer.unsettled[tag] = AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content)
-        consumers[id] = consumer
         consumer.request.settler.unsettled.insert(tag)
         let envelope = AMQPEnvelopeMapping.envelope(topic: consumer.subscription.topic, content: content, info: info)
         let delivery = Delivery(
@@ -124,11 +122,10 @@ extension AMQPConnectionWorker {
 
     /// The broker closed a consumer's channel (an invalid ack, say): resubscribe on a fresh channel.
     func consumerChannelClosed(_ channel: UInt16, _ failure: RabbitMQFailure, _ session: RabbitMQSession) throws(RabbitMQFailure) {
-        guard let id = consumerByChannel[channel], var consumer = consumers[id] else { return }
+        guard let id = consumerByChannel[channel], let consumer = consumers[id] else { return }
         logger.warning("AMQP consumer channel closed; resubscribing", metadata: ["topic": consumer.subscription.topic, "reason": failure.summary])
         do {
-            try start(&consumer, session)
-            consumers[id] = consumer
+            try start(consumer, session)
         } catch where !error.losesConnection {
             end(consumerID: id, with: explain(error, while: "re-subscribing to topic \"\(consumer.subscription.topic)\""))
         }

@@ -1,7 +1,8 @@
 import Courier
 
-/// A subscription as the connection thread tracks it, across reconnects.
-struct AMQPConsumer {
+/// A subscription as the connection thread tracks it, across reconnects. A class, so updating its
+/// unsettled deliveries never copies them.
+final class AMQPConsumer {
     /// A delivery handed out and not settled yet.
     struct Unsettled {
         var channelTag: UInt64
@@ -19,6 +20,11 @@ struct AMQPConsumer {
     var generation = 0
     var nextTag: UInt64 = 1
     var unsettled: [UInt64: Unsettled] = [:]
+
+    init(request: AMQPConsumerRequest, channel: UInt16) {
+        self.request = request
+        self.channel = channel
+    }
 
     var subscription: Subscription { request.subscription }
     var isPrivate: Bool { request.subscription.group == nil }
