@@ -71,6 +71,8 @@ public struct ConformanceOptions: Sendable {
     /// Scenarios the transport's test knows it cannot pass yet, with the reason: they are reported as
     /// skipped with that reason (never as passed), so a known gap stays visible in every report.
     public var knownGaps: [ConformanceScenario: String] = [:]
+    /// Six random hex digits that start every message id of the run (and the default topic prefix).
+    let runToken = RunToken.make()
 
     /// - Parameters:
     ///   - mode: short (the default) or full; picks the counts, the quiet period and the linger.
@@ -92,7 +94,7 @@ public struct ConformanceOptions: Sendable {
         self.linger = mode == .full ? .milliseconds(200) : .milliseconds(20)
         self.publishRetryWindow = .seconds(30)
         self.restartTimeout = .seconds(120)
-        self.topicPrefix = topicPrefix ?? "conformance-\(RunToken.make())"
+        self.topicPrefix = topicPrefix ?? "conformance-\(runToken)"
         self.singleInstance = singleInstance
         self.restartBroker = restartBroker
         self.publishForeign = publishForeign

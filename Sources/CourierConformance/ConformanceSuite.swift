@@ -27,7 +27,6 @@ public struct ConformanceSuite: Sendable {
     /// Mode, counts, timeouts and hooks.
     public let options: ConformanceOptions
     private let transportMaker: TransportMaker
-    private let runToken: String
 
     /// - Parameters:
     ///   - capabilities: the transport's declared capabilities.
@@ -41,7 +40,6 @@ public struct ConformanceSuite: Sendable {
         self.capabilities = capabilities
         self.options = options
         self.transportMaker = makeTransport
-        self.runToken = RunToken.make()
     }
 
     /// A suite for the transport `spec` describes, made (and started) through `registry`, with the
@@ -80,7 +78,7 @@ public struct ConformanceSuite: Sendable {
         if let reason = skipReason(for: scenario) { return .skipped(scenario, reason: reason) }
         let run = ScenarioRun(
             scenario: scenario, capabilities: capabilities, options: options,
-            runToken: runToken, transportMaker: transportMaker
+            runToken: options.runToken, transportMaker: transportMaker
         )
         let started = ContinuousClock.now
         await run.executeBody()

@@ -37,9 +37,9 @@ extension ScenarioRun {
         case .finished:
             return
         case .stalled:
-            fail("stalled: nothing happened for \(inactivity) while \(activity.step)")
+            interrupted("stalled: nothing happened for \(inactivity) while \(activity.step)")
         case .cancelled:
-            fail("cancelled while \(activity.step)")
+            interrupted("cancelled while \(activity.step)")
         }
         body.cancel()
         _ = await finishes(within: .seconds(2)) { _ = await body.value }

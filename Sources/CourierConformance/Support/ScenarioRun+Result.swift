@@ -27,6 +27,7 @@ extension ScenarioRun {
         if recovered > 0 {
             notes.append("\(counted(recovered, "message")) received although the publish outcome was unknown (recovered)")
         }
+        if let interruption { failures.append(interruption) }
         let retries = publishRetries
         if retries > 0 { notes.append("\(counted(retries, "publish retry", plural: "publish retries")) after retriable errors") }
         let settleFailures = ledgers.flatMap(\.settleFailures)

@@ -14,6 +14,8 @@ final class ScenarioRun: Sendable {
 
     private struct State {
         var failures: [String] = []
+        /// Why the body did not finish (stalled, cancelled); reported after the specific findings.
+        var interruption: String?
         var notes: [String] = []
         var transports: [any Transport] = []
         var sharedTransport: Task<any Transport, any Error>?
@@ -46,7 +48,11 @@ final class ScenarioRun: Sendable {
     /// Records an observation that is not a failure.
     func note(_ message: String) { state.withLock { $0.notes.append(message) } }
 
+    /// Records why the body was interrupted; listed after the specific findings, which say more.
+    func interrupted(_ message: String) { state.withLock { $0.interruption = message } }
+
     var failures: [String] { state.withLock { $0.failures } }
+    var interruption: String? { state.withLock { $0.interruption } }
     var notes: [String] { state.withLock { $0.notes } }
     var ledgers: [Ledger] { state.withLock { $0.ledgers } }
 
