@@ -33,10 +33,12 @@ test: deps ## Start a loopback RabbitMQ, then run the whole test suite (swift te
 	@bash .ci/rabbitmq start
 	$(SWIFT) test $(SWIFT_FLAGS)
 
-# Full mode of the transport conformance suite: every test whose name contains "Conformance" (name a
-# transport's conformance suite so, e.g. AMQPConformanceTests, and it runs here too).
+# Full mode of the transport conformance suite: every test whose name contains "Conformance" (memory,
+# the plugin sample, Kafka on its mock cluster, AMQP on the loopback RabbitMQ started here as in `make test`).
+conformance: export COURIER_AMQP_URL := $(COURIER_AMQP_URL)
 conformance: export COURIER_CONFORMANCE_MODE := full
 conformance: deps ## Run the transport conformance suite in full mode (short mode runs in `make test`)
+	@bash .ci/rabbitmq start
 	$(SWIFT) test $(SWIFT_FLAGS) --filter Conformance
 
 rabbitmq-start: deps ## Start the local RabbitMQ (127.0.0.1:5672, state in .courier/rabbitmq)
