@@ -49,6 +49,8 @@ let package = Package(
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
         .testTarget(name: "CourierConformanceTests", dependencies: ["Courier", "CourierMemory", "CourierConformance"]),
         // Samples/: small programs a newcomer copies from, built and tested with everything else.
+        .target(name: "RabbitOrdersSample", dependencies: ["Courier", "CourierAMQP", "CourierMemory"], path: "Samples/RabbitOrders/Sources"),
+        .testTarget(name: "RabbitOrdersSampleTests", dependencies: ["RabbitOrdersSample", "Courier", "CourierAMQP"], path: "Samples/RabbitOrders/Tests"),
         .target(name: "OrderHandlerSample", dependencies: ["Courier"], path: "Samples/OrderHandler/Sources"),
         .testTarget(
             name: "OrderHandlerSampleTests",
