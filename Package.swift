@@ -63,6 +63,13 @@ let package = Package(
             dependencies: ["PluginConformanceSample", "Courier", "CourierMemory", "CourierConformance"],
             path: "Samples/PluginConformance/Tests"
         ),
+        // Samples/KafkaOrders: Kafka with failover, retries and a dead-letter topic, on the mock cluster.
+        .target(name: "KafkaOrdersSample", dependencies: ["Courier", "CourierKafka", "CourierMemory"], path: "Samples/KafkaOrders/Sources"),
+        .testTarget(
+            name: "KafkaOrdersSampleTests",
+            dependencies: ["KafkaOrdersSample", "Courier", "CourierKafka"],
+            path: "Samples/KafkaOrders/Tests"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
