@@ -8,7 +8,7 @@ extension AMQPConnectionWorker {
               let entry = consumers[consumerID]?.unsettled.removeValue(forKey: tag) else { return }
         do {
             switch action {
-            case .ack: try session.ack(consumer.channel, deliveryTag: entry.channelTag)
+            case .ack: ackBatch[consumerID, default: []].append(entry.channelTag)
             // Redeliveries never come this way (they wait for their copy's confirm); requeue loses nothing.
             case .requeue, .redeliver: try session.nack(consumer.channel, deliveryTag: entry.channelTag, requeue: true)
             case .reject: try session.nack(consumer.channel, deliveryTag: entry.channelTag, requeue: false)
@@ -42,6 +42,30 @@ extension AMQPConnectionWorker {
             continuation.resume()
         } catch {
             continuation.resume(throwing: explain(error, while: "settling delivery \(tag) with \(action)"))
+            handleFailure(error, session)
+        }
+    }
+
+    /// Writes the batched acks. Tags below the consumer's lowest unsettled delivery are covered by one
+    /// `multiple` ack (everything under it is settled); the others go one by one.
+    func flushAcks() {
+        guard !ackBatch.isEmpty else { return }
+        let batch = ackBatch
+        ackBatch.removeAll(keepingCapacity: true)
+        guard case .connected(let session) = link else { return }
+        do {
+            for (consumerID, tags) in batch {
+                guard let consumer = consumers[consumerID] else { continue }
+                let floor = consumer.unsettled.values.lazy.map(\.channelTag).min() ?? .max
+                let covered = tags.filter { $0 < floor }
+                if let top = covered.max() {
+                    try session.ack(consumer.channel, deliveryTag: top, multiple: covered.count > 1)
+                }
+                for tag in tags where tag > floor {
+                    try session.ack(consumer.channel, deliveryTag: tag)
+                }
+            }
+        } catch {
             handleFailure(error, session)
         }
     }

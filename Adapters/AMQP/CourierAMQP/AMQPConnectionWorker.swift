@@ -37,6 +37,8 @@ final class AMQPConnectionWorker {
     var consumers: [Int: AMQPConsumer] = [:]
     var consumerByChannel: [UInt16: Int] = [:]
     var nextConsumerChannel: UInt16 = 3
+    /// Acks accepted since the last flush, per consumer: written together, with `multiple` where safe.
+    var ackBatch: [Int: [UInt64]] = [:]
 
     // Shutdown: waiters, and how long pending confirms may still take.
     var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
@@ -55,6 +57,7 @@ final class AMQPConnectionWorker {
     func run() {
         while true {
             for command in mailbox.takeAll() { handle(command) }
+            flushAcks()
             switch link {
             case .idle:
                 mailbox.wait(socket: -1, timeout: .seconds(1))

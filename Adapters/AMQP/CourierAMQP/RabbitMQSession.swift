@@ -191,8 +191,9 @@ final class RabbitMQSession {
         guard status == AMQP_STATUS_OK.rawValue else { throw .library(status: status) }
     }
 
-    func ack(_ channel: UInt16, deliveryTag: UInt64) throws(RabbitMQFailure) {
-        let status = amqp_basic_ack(state, channel, deliveryTag, 0)
+    /// Acks `deliveryTag`, and with `multiple` every unsettled delivery of the channel up to it.
+    func ack(_ channel: UInt16, deliveryTag: UInt64, multiple: Bool = false) throws(RabbitMQFailure) {
+        let status = amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0)
         guard status == AMQP_STATUS_OK.rawValue else { throw .library(status: status) }
     }
 
