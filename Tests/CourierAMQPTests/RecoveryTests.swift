@@ -87,6 +87,21 @@ extension AMQPIntegrationTests {
             await transport.shutdown()
         }
 
+        @Test("with several hosts in the URL, a dead one is skipped")
+        func hostList() async throws {
+            let transport = try TestBroker.makeTransport(url: "amqp://guest:guest@127.0.0.1:1,127.0.0.1:5672/")
+            let events = transport.monitor.events()
+            do {
+                try await transport.start()
+            } catch let error as CourierError where error.code == .unavailable {
+                throw TestBroker.NotRunning(description: "RabbitMQ is not reachable (\(error.message)); start it with make rabbitmq-start")
+            }
+            var iterator = events.makeAsyncIterator()
+            #expect(await iterator.next() == .connected(address: "127.0.0.1:5672"))
+            #expect(transport.monitor.isConnected)
+            await transport.shutdown()
+        }
+
         @Test("a frozen broker (SIGSTOP) is detected by heartbeats within two intervals, and the transport recovers after SIGCONT")
         func brokerHung() async throws {
             let transport = try await TestBroker.transport("declare-groups=g&heartbeat=1&connect-timeout=2&reconnect-min-ms=100&reconnect-max-ms=500")
