@@ -132,6 +132,16 @@ struct BadInputTests {
         await test.close()
     }
 
+    @Test("a subscription closed before its poll thread started closes its consumer and returns")
+    func closeBeforeStart() async throws {
+        let test = try KafkaTestCluster(topics: ["early": 1])
+        let transport = try await test.transport()
+        let subscription = try KafkaSubscription(subscription: Subscription(topic: "early", group: "g"), retryTopic: nil, transport: transport)
+        await subscription.close()
+        await subscription.close()
+        await test.close()
+    }
+
     @Test("publishing before start or after shutdown is refused")
     func lifecycle() async throws {
         let test = try KafkaTestCluster(topics: ["life": 1])

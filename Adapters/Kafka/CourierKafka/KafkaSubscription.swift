@@ -62,6 +62,7 @@ final class KafkaSubscription: Sendable {
     let consumer: RDKafkaConsumer
     let state = Mutex(State())
     private let finished = Latch()
+    private let closedWithoutPolling = Atomic<Bool>(false)
 
     init(subscription: Subscription, retryTopic: String?, transport: KafkaTransport) throws(CourierError) {
         self.subscription = subscription
@@ -100,7 +101,19 @@ final class KafkaSubscription: Sendable {
     /// Stops the poll thread, commits what was settled, leaves the group and ends the stream.
     /// Unsettled deliveries are redelivered to the group. Idempotent; returns once done.
     func close() async {
-        state.withLock { $0.closing = true }
+        let pollThreadRuns = state.withLock { state -> Bool in
+            state.closing = true
+            return state.continuation != nil
+        }
+        guard pollThreadRuns else {
+            // Never started (the transport shut down while subscribing): nothing was handed out.
+            if !closedWithoutPolling.exchange(true, ordering: .acquiringAndReleasing) {
+                consumer.close()
+                finished.open()
+            }
+            await finished.wait()
+            return
+        }
         await finished.wait()
     }
 

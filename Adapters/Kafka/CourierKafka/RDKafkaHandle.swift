@@ -32,7 +32,7 @@ final class RDKafkaHandle: @unchecked Sendable {
     deinit { destroy() }
 
     /// The fatal error raised on this handle, if any: its code and librdkafka's description.
-    func fatalError() -> (code: rd_kafka_resp_err_t, message: String)? {
+    func raisedFatalError() -> (code: rd_kafka_resp_err_t, message: String)? {
         var message = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(pointer, &message, message.count)
         guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }

@@ -159,7 +159,7 @@ final class RDKafkaProducer: @unchecked Sendable {
             let isFatal = rd_kafka_event_error_is_fatal(event) != 0
             var code = rd_kafka_event_error(event)
             var message = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? RDKafkaError.describe(code)
-            if isFatal, let fatal = handle.fatalError() {
+            if isFatal, let fatal = handle.raisedFatalError() {
                 code = fatal.code
                 message = fatal.message
             }
