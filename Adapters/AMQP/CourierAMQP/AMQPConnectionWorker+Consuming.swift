@@ -55,8 +55,9 @@ extension AMQPConnectionWorker {
         consumer.request.settler.unsettled.removeAll()
     }
 
-    /// Re-subscribes every consumer after a reconnect; returns how many came back.
-    func restoreConsumers(_ session: RabbitMQSession) -> Int {
+    /// Re-subscribes every consumer after a reconnect; returns how many came back. A consumer the broker
+    /// refuses ends with an error; losing the connection again throws, and the next attempt starts over.
+    func restoreConsumers(_ session: RabbitMQSession) throws(RabbitMQFailure) -> Int {
         var restored = 0
         for id in consumers.keys.sorted() {
             guard let consumer = consumers[id] else { continue }
@@ -64,6 +65,7 @@ extension AMQPConnectionWorker {
                 try start(consumer, session)
                 restored += 1
             } catch {
+                if error.losesConnection { throw error }
                 end(consumerID: id, with: explain(error, while: "re-subscribing to topic \"\(consumer.subscription.topic)\" after reconnecting"))
                 if case .channelClosed(Self.topologyChannel, _, _) = error { try? reopenTopologyChannel(session) }
             }

@@ -217,7 +217,7 @@ final class AMQPConnectionWorker {
             let session = try openSession(endpoint)
             link = .connected(session)
             try restoreTopology(session)
-            let restored = restoreConsumers(session)
+            let restored = try restoreConsumers(session)
             monitor.record(.recovered(address: session.address, attempts: attempt, consumers: restored))
             logger.info("AMQP connection recovered", metadata: ["transport": settings.transportName, "address": session.address, "attempts": String(attempt)])
         } catch {

@@ -19,7 +19,9 @@ final class RabbitMQArena {
     func bytes(_ data: [UInt8]) -> amqp_bytes_t {
         guard !data.isEmpty else { return amqp_bytes_t(len: 0, bytes: nil) }
         let pointer = UnsafeMutableRawPointer.allocate(byteCount: data.count, alignment: 1)
-        data.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: data.count) }
+        data.withUnsafeBytes { source in
+            if let base = source.baseAddress { pointer.copyMemory(from: base, byteCount: data.count) }
+        }
         allocations.append(pointer)
         return amqp_bytes_t(len: data.count, bytes: pointer)
     }
