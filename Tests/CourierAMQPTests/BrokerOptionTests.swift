@@ -41,6 +41,30 @@ extension AMQPIntegrationTests {
             await transport.shutdown()
         }
 
+        @Test("a message above the broker's max_message_size is refused with the broker's reason, and publishing goes on")
+        func brokerMessageLimit() async throws {
+            // Channels read the limit when they open: set it, then connect.
+            try await BrokerControl.ctl(["eval", "application:set_env(rabbit, max_message_size, 4096)."])
+            let transport: AMQPTransport
+            do {
+                transport = try await TestBroker.transport("declare-groups=g")
+            } catch {
+                try? await BrokerControl.ctl(["eval", "application:set_env(rabbit, max_message_size, 134217728)."])
+                throw error
+            }
+            try await BrokerControl.ctl(["eval", "application:set_env(rabbit, max_message_size, 134217728)."])
+            let topic = TestBroker.uniqueTopic("limit")
+            let error = await #expect(throws: CourierError.self) {
+                try await transport.publish(Envelope(topic: topic, payload: [UInt8](repeating: 1, count: 8192)))
+            }
+            #expect(error?.code == .messageTooLarge)
+            #expect(error?.message.contains("4096") == true, "\(error?.message ?? "")")
+            // The publishing channel is reopened: smaller messages go on.
+            _ = try await transport.publish(Envelope(topic: topic, payload: [UInt8](repeating: 1, count: 1024)))
+            await TestBroker.cleanUp(transport, topic: topic, groups: ["g"])
+            await transport.shutdown()
+        }
+
         @Test("a user without permission on the virtual host gets access-refused")
         func accessRefused() async throws {
             let user = "courier-test-\(UUID().uuidString.prefix(8).lowercased())"

@@ -25,10 +25,19 @@ extension AMQPConnectionWorker {
     func channelClosed(_ channel: UInt16, _ failure: RabbitMQFailure, _ session: RabbitMQSession) throws(RabbitMQFailure) {
         switch channel {
         case Self.publishChannel:
-            failInFlight(.outcomeUnknown(
-                "the broker closed the publishing channel (\(failure.summary)) before confirming the message; it may be stored",
-                transport: settings.transportName
-            ))
+            if inFlight.count == 1, failure.replyCode == AMQPReplyCode.preconditionFailed, failure.summary.contains("max size") {
+                // The only unconfirmed message is the one the broker refused.
+                failInFlight(CourierError(
+                    .messageTooLarge,
+                    "the broker refused the message as too large (\(failure.summary)); split the payload or raise the broker's max_message_size",
+                    transport: settings.transportName
+                ))
+            } else {
+                failInFlight(.outcomeUnknown(
+                    "the broker closed the publishing channel (\(failure.summary)) before confirming the message; it may be stored",
+                    transport: settings.transportName
+                ))
+            }
             try session.openChannel(Self.publishChannel)
             try session.enableConfirms(Self.publishChannel)
             nextPublishSequence = 1
