@@ -77,6 +77,20 @@ extension AMQPIntegrationTests {
             await transport.shutdown()
         }
 
+        @Test("names over 255 bytes are refused before reaching the broker, and the connection stays up")
+        func longNames() async throws {
+            let transport = try await TestBroker.transport()
+            let long = String(repeating: "t", count: 300)
+            let topic = await #expect(throws: CourierError.self) { try await transport.publish(Envelope(topic: long, payload: [1])) }
+            #expect(topic?.code == .invalidMessage)
+            let key = await #expect(throws: CourierError.self) { try await transport.publish(Envelope(topic: "t", payload: [1], orderingKey: long)) }
+            #expect(key?.code == .invalidMessage)
+            let group = await #expect(throws: CourierError.self) { try await transport.subscribe(Subscription(topic: "t", group: long)) }
+            #expect(group?.code == .invalidConfiguration)
+            #expect(transport.monitor.lossCount == 0)
+            await transport.shutdown()
+        }
+
         @Test("publishing before start or after shutdown says so")
         func lifecycle() async throws {
             let transport = try TestBroker.makeTransport()

@@ -96,6 +96,7 @@ public final class AMQPTransport: Transport {
         } catch {
             throw error.from(transport: name)
         }
+        try AMQPNameLimits.checkPublish(envelope, transport: name)
         let message = AMQPEnvelopeMapping.outgoing(envelope, exchange: envelope.topic, persistent: options.persistent)
         try await withCheckedThrowingContinuation { continuation in
             mailbox.post(.publish(message, topic: envelope.topic, continuation))
@@ -109,6 +110,7 @@ public final class AMQPTransport: Transport {
         } catch {
             throw error.from(transport: name)
         }
+        try AMQPNameLimits.checkSubscription(subscription, topology: AMQPTopology(options: options), transport: name)
         try requireStarted()
         let id = nextConsumerID.add(1, ordering: .relaxed).newValue
         let mailbox = mailbox
