@@ -9,7 +9,9 @@ import Synchronization
 /// prefetch. A lost connection is detected by socket errors or missed heartbeats and restored by itself:
 /// channels, confirms, exchanges, queues, bindings and every subscription. Watch it through ``monitor``.
 public final class AMQPTransport: Transport {
+    /// The spec's name, or the URL with its password redacted.
     public let name: String
+    /// What the options make of this transport (groups yes, per-key order no, priorities with `max-priority`).
     public let capabilities: TransportCapabilities
     /// Connection state, recovery count and events.
     public let monitor = AMQPConnectionMonitor()
@@ -68,6 +70,9 @@ public final class AMQPTransport: Transport {
         )
     }
 
+    /// Starts the connection thread and connects to the first reachable host of the URL. Throws
+    /// `unavailable` (retriable) when none answers, or the login error (`authentication-failed`,
+    /// `access-refused`, `invalid-configuration` for an unknown vhost); a failed start can be retried.
     public func start() async throws {
         switch phase.withLock({ $0 }) {
         case .stopped: throw CourierError.closed("\(name) was shut down; make a new transport", transport: name)
@@ -89,6 +94,9 @@ public final class AMQPTransport: Transport {
         thread.start()
     }
 
+    /// Publishes to the topic's exchange and returns once the broker confirmed it. Throws `unroutable`
+    /// when no queue takes it, `rejected` on `basic.nack`, `outcome-unknown` when the connection was lost
+    /// before the confirm, `unavailable` while reconnecting, `message-too-large` over the size limits.
     public func publish(_ envelope: Envelope) async throws -> PublishConfirmation {
         try requireStarted()
         do {
@@ -104,6 +112,8 @@ public final class AMQPTransport: Transport {
         return PublishConfirmation(messageID: envelope.id, transport: name, topic: envelope.topic)
     }
 
+    /// Declares the topic's exchange and the group's queue (`T.G`, or a private queue without a group) and
+    /// consumes it with the subscription's prefetch. The subscription survives reconnects by itself.
     public func subscribe(_ subscription: Subscription) async throws -> DeliveryStream {
         do {
             try subscription.validate()
@@ -136,6 +146,8 @@ public final class AMQPTransport: Transport {
         try await withCheckedThrowingContinuation { mailbox.post(.delete(object, $0)) }
     }
 
+    /// Stops taking publishes, waits up to 5 s for pending confirms, ends every subscription (unsettled
+    /// deliveries go back to the broker) and closes the connection. Idempotent.
     public func shutdown() async {
         let wasRunning = phase.withLock { phase -> Bool in
             defer { phase = .stopped }
@@ -150,6 +162,7 @@ public final class AMQPTransport: Transport {
         stopped.open()
     }
 
+    /// Returns once ``shutdown()`` has completed.
     public func waitUntilShutdown() async { await stopped.wait() }
 
     private func requireStarted() throws(CourierError) {

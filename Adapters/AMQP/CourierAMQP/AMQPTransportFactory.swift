@@ -8,17 +8,21 @@ import Courier
 public struct AMQPTransportFactory: TransportFactory {
     public init() {}
 
+    /// `amqp` and `amqps`.
     public var schemes: [String] { ["amqp", "amqps"] }
 
+    /// One line for `courier transports`.
     public var summary: String {
         "RabbitMQ over librabbitmq: publisher confirms, groups as queues, retry queues, heartbeats, automatic recovery (amqp://user:pass@host:5672/vhost, amqps:// for TLS)"
     }
 
+    /// Validates the URL and options without connecting.
     public func capabilities(for spec: TransportSpec) throws -> TransportCapabilities {
         let options = try validated(spec)
         return AMQPTransport.capabilities(options: options)
     }
 
+    /// Makes an unstarted ``AMQPTransport``.
     public func makeTransport(_ spec: TransportSpec, context: TransportContext) throws -> any Transport {
         try AMQPTransport(spec: spec, options: validated(spec), context: context)
     }

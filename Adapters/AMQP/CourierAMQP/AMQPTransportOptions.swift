@@ -28,6 +28,7 @@ public struct AMQPTransportOptions: Sendable, Hashable {
     /// First and largest delay between reconnect attempts, in milliseconds (jittered). Options
     /// `reconnect-min-ms` (default 100) and `reconnect-max-ms` (default 5000).
     public var reconnectMinMilliseconds: Int = 100
+    /// See ``reconnectMinMilliseconds``.
     public var reconnectMaxMilliseconds: Int = 5000
     /// Largest payload accepted before any byte is sent. Option `max-message-bytes`, default 128 MiB
     /// (RabbitMQ 3.10's `max_message_size`).
@@ -42,6 +43,7 @@ public struct AMQPTransportOptions: Sendable, Hashable {
         "cacert", "cert", "key", "verify",
     ]
 
+    /// The defaults.
     public init() {}
 
     /// Reads and validates the options of `spec`, naming the bad option and the fix.
