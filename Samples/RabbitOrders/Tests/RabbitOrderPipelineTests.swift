@@ -13,14 +13,19 @@ struct RabbitOrderPipelineTests {
     func retriesAndDeadLetters() async throws {
         let topic = "sample-orders-\(UUID().uuidString.prefix(8).lowercased())"
         let pipeline = try RabbitOrderPipeline(amqpURL: Self.url + "?declare-groups=billing", topic: topic)
+        // The broker may be restarting (CourierAMQPTests restarts it in the same run): retry for a while.
+        let dlq: DeliveryStream
         do {
+            dlq = try await retryingWhileUnavailable {
+                try await pipeline.rabbit.start()
+                // Operators watch the dead-letter topic (subscribing declares its queue, so dead letters are kept).
+                return try await pipeline.rabbit.subscribe(Subscription(topic: "\(topic).dlq", group: "operators"))
+            }
             try await pipeline.start()
         } catch let error as CourierError where error.code == .unavailable {
             Issue.record("RabbitMQ is not reachable at \(Self.url): start it with make rabbitmq-start (\(error.message))")
             return
         }
-        // Operators watch the dead-letter topic (subscribing declares its queue, so dead letters are kept).
-        let dlq = try await pipeline.rabbit.subscribe(Subscription(topic: "\(topic).dlq", group: "operators"))
 
         for index in 0..<5 { _ = try await pipeline.placeOrder(id: "order-\(index)", payload: "amount=\(100 + index)") }
         _ = try await pipeline.placeOrder(id: "flaky-1", payload: "amount=999")
@@ -44,6 +49,18 @@ struct RabbitOrderPipelineTests {
             for exchange in [topic, "\(topic).dlq"] { try? await rabbit.delete(.exchange(exchange)) }
         }
         await pipeline.stop()
+    }
+}
+
+/// Runs `body` until it does not fail with `unavailable`, for at most 60 seconds.
+func retryingWhileUnavailable<T>(_ body: () async throws -> T) async throws -> T {
+    let deadline = ContinuousClock.now + .seconds(60)
+    while true {
+        do {
+            return try await body()
+        } catch let error as CourierError where error.code == .unavailable && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+        }
     }
 }
 
