@@ -52,6 +52,10 @@ public final class Consumer: Sendable {
         var streams: [UInt64: DeliveryStream] = [:]
         var nextStream: UInt64 = 0
         var observers: [@Sendable (ConsumerEvent) -> Void] = []
+        /// Handler tasks running now; shutdown waits for this to reach zero before closing subscriptions.
+        var inFlight = 0
+        var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextIdleWaiter: UInt64 = 0
     }
 
     /// - Parameters:
@@ -100,32 +104,91 @@ public final class Consumer: Sendable {
 
     /// Consumes until ``shutdown()`` or cancellation — the shape of a service's `run()`.
     public func run() async {
-        await withTaskGroup(of: Bool.self) { group in
-            for transport in transports {
-                group.addTask { await self.consume(from: transport); return true }
-            }
-            group.addTask {
-                await self.stopRequested.wait()
-                try? await self.clock.sleep(for: self.configuration.shutdownGracePeriod)
-                return false
-            }
-            var running = transports.count
-            while let finishedLoop = await group.next() {
-                if finishedLoop {
-                    running -= 1
-                    if running == 0 { group.cancelAll() }
-                } else {
-                    // The grace period is over: cancel handlers still running; their messages go back.
-                    group.cancelAll()
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Bool.self) { group in
+                for transport in transports {
+                    group.addTask { await self.consume(from: transport); return true }
+                }
+                group.addTask {
+                    await self.stopRequested.wait()
+                    // Subscriptions stay open while handlers drain: closing one hands its unsettled
+                    // deliveries back to the broker at once, so an in-flight message would go to another
+                    // consumer while its handler still runs here, and its ack would then fail.
+                    _ = await self.drain(within: self.configuration.shutdownGracePeriod)
+                    await self.closeStreams()
+                    return false
+                }
+                var running = transports.count
+                while let finishedLoop = await group.next() {
+                    if finishedLoop {
+                        running -= 1
+                        if running == 0 { group.cancelAll() }
+                    } else {
+                        // Drained, or the grace period is over: cancel handlers still running (their
+                        // messages go back) and loops waiting to resubscribe.
+                        group.cancelAll()
+                    }
                 }
             }
+        } onCancel: {
+            stopRequested.open()
         }
     }
 
     /// Stops pulling; in-flight handlers get the grace period to finish, then their messages are handed
-    /// back for redelivery. Returns at once; ``run()`` returns when the drain is done.
+    /// back for redelivery (as are deliveries received but not started). Returns at once; ``run()``
+    /// returns when the drain is done.
     public func shutdown() async {
         stopRequested.open()
+    }
+
+    /// True once no handler runs; false when `grace` passed first (or the task was cancelled).
+    private func drain(within grace: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { race in
+            race.addTask {
+                await self.waitUntilIdle()
+                return !Task.isCancelled
+            }
+            race.addTask {
+                try? await self.clock.sleep(for: grace)
+                return false
+            }
+            let drained = await race.next() ?? false
+            race.cancelAll()
+            return drained
+        }
+    }
+
+    private func waitUntilIdle() async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextIdleWaiter += 1
+            return state.nextIdleWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let idle = state.withLock { state -> Bool in
+                    if state.inFlight == 0 || Task.isCancelled { return true }
+                    state.idleWaiters[id] = continuation
+                    return false
+                }
+                if idle { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.idleWaiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    private func handlerFinished() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.inFlight -= 1
+            guard state.inFlight == 0 else { return [] }
+            defer { state.idleWaiters = [:] }
+            return Array(state.idleWaiters.values)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    private func closeStreams() async {
         let streams = state.withLock { Array($0.streams.values) }
         for stream in streams { await stream.close() }
     }
@@ -154,15 +217,19 @@ public final class Consumer: Sendable {
                 if isStopping { await stream.close() }
                 try await withThrowingDiscardingTaskGroup { handlers in
                     for try await delivery in stream {
+                        // Stopping: not started; it goes back to the broker when the stream closes.
                         if isStopping { continue }
                         await limiter.acquire()
                         if isStopping {
-                            // Closed while waiting for a slot: the broker already has it back.
                             limiter.release()
                             continue
                         }
+                        state.withLock { $0.inFlight += 1 }
                         handlers.addTask {
-                            defer { self.limiter.release() }
+                            defer {
+                                self.limiter.release()
+                                self.handlerFinished()
+                            }
                             await self.dispatch(delivery)
                         }
                     }
