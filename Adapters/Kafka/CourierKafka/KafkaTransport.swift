@@ -68,13 +68,20 @@ public final class KafkaTransport: Transport {
         }
         try await producer.ensureTopic(envelope.topic)
         let headers = envelope.wireHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let stored = try await producer.send(
-            topic: envelope.topic,
-            key: envelope.orderingKey.map { Array($0.utf8) },
-            payload: envelope.payload,
-            headers: headers,
-            messageID: envelope.id
-        )
+        let stored: (partition: Int32, offset: Int64)
+        do {
+            stored = try await producer.send(
+                topic: envelope.topic,
+                key: envelope.orderingKey.map { Array($0.utf8) },
+                payload: envelope.payload,
+                headers: headers,
+                messageID: envelope.id
+            )
+        } catch let error as CourierError where error.code == .unroutable {
+            // The topic went away since it was checked: check (or create) it again next time.
+            producer.forgetTopic(envelope.topic)
+            throw error
+        }
         return PublishConfirmation(
             messageID: envelope.id, transport: name, topic: envelope.topic,
             partition: Int(stored.partition), offset: stored.offset

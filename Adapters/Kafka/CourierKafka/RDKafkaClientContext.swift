@@ -52,7 +52,9 @@ final class RDKafkaClientContext: @unchecked Sendable {
     func log(syslogLevel: Int32, facility: String, message: String) {
         // syslog levels: 0-3 errors, 4 warning, 5-6 notice/info, 7 debug. librdkafka reports every
         // broker disconnect as an error, which is routine for a fault-tolerant client: log it as info.
-        let level: LogLevel = syslogLevel <= 4 ? .info : .debug
+        // CONFWARN says a consumer property was given to a producer (or the reverse): expected, since one
+        // set of properties configures both.
+        let level: LogLevel = syslogLevel <= 4 && facility != "CONFWARN" ? .info : .debug
         logger.log(level: level, "librdkafka \(facility): \(message)", metadata: ["transport": name])
     }
 }
