@@ -47,6 +47,8 @@ final class KafkaSubscription: Sendable {
         /// Commit points moved by settlements, stored by the poll thread in one call.
         var toStore: [KafkaPartition: Int64] = [:]
         var closing = false
+        /// Set once ``start(onClose:)`` launched the poll thread, which then owns closing the consumer.
+        var pollThreadStarted = false
 
         var pendingCount: Int { pending.count - pendingHead }
     }
@@ -91,7 +93,10 @@ final class KafkaSubscription: Sendable {
             await close()
             onClose()
         }
-        state.withLock { $0.continuation = continuation }
+        state.withLock { state in
+            state.continuation = continuation
+            state.pollThreadStarted = true
+        }
         let thread = Thread { [self] in pollLoop() }
         thread.name = "courier-kafka-consumer"
         thread.start()
@@ -103,7 +108,7 @@ final class KafkaSubscription: Sendable {
     func close() async {
         let pollThreadRuns = state.withLock { state -> Bool in
             state.closing = true
-            return state.continuation != nil
+            return state.pollThreadStarted
         }
         guard pollThreadRuns else {
             // Never started (the transport shut down while subscribing): nothing was handed out.

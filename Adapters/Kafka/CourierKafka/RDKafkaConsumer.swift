@@ -1,6 +1,7 @@
 import CRDKafka
 import Courier
 import Foundation
+import Synchronization
 
 /// A message read by `rd_kafka_consumer_poll`, copied out of librdkafka.
 struct RDKafkaRecord: Sendable {
@@ -31,6 +32,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
     /// Topic names by librdkafka topic handle, so a name is not copied out of C for every message.
     /// Only the poll thread touches it.
     private var topicNames: [OpaquePointer: String] = [:]
+    private let closed = Atomic<Bool>(false)
 
     init(properties: [String: String], context: RDKafkaClientContext) throws(CourierError) {
         let config = try RDKafkaConfig(properties)
@@ -122,6 +124,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
 
     /// Leaves the group cleanly (revoking the assignment, which commits) and destroys the handle.
     func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         _ = rd_kafka_consumer_close(handle.pointer)
         handle.destroy()
     }
