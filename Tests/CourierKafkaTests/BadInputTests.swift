@@ -97,6 +97,18 @@ struct BadInputTests {
         await test.close()
     }
 
+    @Test("many concurrent first publishes to a new topic share one topic check and all succeed")
+    func concurrentFirstPublishes() async throws {
+        let test = try KafkaTestCluster()
+        let transport = try await test.transport()
+        let confirmed = try await withThrowingTaskGroup(of: PublishConfirmation.self, returning: Int.self) { group in
+            for index in 0..<200 { group.addTask { try await transport.publish(Envelope(topic: "burst", text: "\(index)")) } }
+            return try await group.reduce(0) { count, _ in count + 1 }
+        }
+        #expect(confirmed == 200)
+        await test.close()
+    }
+
     @Test("a message over message.max.bytes is refused as too large; smaller ones still go through")
     func messageTooLarge() async throws {
         let test = try KafkaTestCluster(topics: ["blobs": 1])

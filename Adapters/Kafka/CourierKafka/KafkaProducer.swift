@@ -22,6 +22,7 @@ final class KafkaProducer: Sendable {
         var nextID: UInt64 = 0
         var closed = false
         var knownTopics: Set<String> = []
+        var topicChecks: [String: Task<Void, any Error>] = [:]
     }
 
     let name: String
@@ -95,15 +96,33 @@ final class KafkaProducer: Sendable {
     /// Makes sure `topic` exists, creating it where the cluster allows (see ``KafkaProperties/createTopics``).
     /// Answers from a cache after the first success.
     func ensureTopic(_ topic: String) async throws {
-        guard let client = try state.withLock({ state throws(CourierError) -> RDKafkaProducer? in
+        let check = try state.withLock { state throws(CourierError) -> Task<Void, any Error>? in
             guard !state.closed, let client = state.client else {
                 throw CourierError.closed("\(name) is shut down", transport: name)
             }
-            return state.knownTopics.contains(topic) ? nil : client
-        }) else { return }
-        let handle = client.handle
-        let createTopics = properties.createTopics
-        let transport = name
+            if state.knownTopics.contains(topic) { return nil }
+            // Concurrent first publishes to a topic share one check instead of one thread each.
+            if let running = state.topicChecks[topic] { return running }
+            let check = Task { try await Self.checkTopic(topic, on: client.handle, createTopics: properties.createTopics, transport: name) }
+            state.topicChecks[topic] = check
+            return check
+        }
+        guard let check else { return }
+        do {
+            try await check.value
+            state.withLock { state in
+                state.knownTopics.insert(topic)
+                state.topicChecks[topic] = nil
+            }
+        } catch {
+            state.withLock { $0.topicChecks[topic] = nil }
+            throw error
+        }
+    }
+
+    /// Asks the cluster about `topic` (on a thread of its own: the call blocks), letting it create the
+    /// topic when allowed, until it exists or it is clear that it will not.
+    private static func checkTopic(_ topic: String, on handle: RDKafkaHandle, createTopics: Bool, transport: String) async throws {
         try await RDKafkaBlocking.run("courier-kafka-metadata") { () throws(CourierError) in
             var lastState = RDKafkaTopicState.missing
             for attempt in 0..<10 {
@@ -124,7 +143,6 @@ final class KafkaProducer: Sendable {
                 transport: transport
             )
         }
-        state.withLock { _ = $0.knownTopics.insert(topic) }
     }
 
     /// Forgets that `topic` exists (after the cluster said it does not).
