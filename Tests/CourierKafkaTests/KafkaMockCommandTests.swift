@@ -104,6 +104,7 @@ final class Captured: OutputSink {
 final class MockProcess: Sendable {
     private let process: Process
     private let input: Pipe
+    private let output: Pipe
     private let lines = LineBuffer()
 
     init(arguments: [String]) throws {
@@ -117,6 +118,7 @@ final class MockProcess: Sendable {
         process.standardError = FileHandle.nullDevice
         self.process = process
         self.input = input
+        self.output = output
         output.fileHandleForReading.readabilityHandler = { [lines] handle in
             lines.append(handle.availableData)
         }
@@ -151,6 +153,7 @@ final class MockProcess: Sendable {
 
     /// The exit status, waiting up to 10 seconds (then killing it and returning nil).
     func exitStatus() async -> Int32? {
+        defer { output.fileHandleForReading.readabilityHandler = nil }
         for _ in 0..<100 {
             if !process.isRunning { return process.terminationStatus }
             try? await Task.sleep(for: .milliseconds(100))
