@@ -17,8 +17,12 @@ public enum CourierHeader {
     public static let priority = "courier-priority"
 
     // Consumer bookkeeping that must survive a crash, so it travels with the message.
-    /// How many times handlers have failed on this message so far (1 on the first redelivery).
+    /// How many delayed redeliveries the consumer pipeline has scheduled for this message so far.
     public static let attempt = "courier-attempt"
+    /// Handler failures over all earlier deliveries of this message (immediate retries included).
+    public static let failures = "courier-failures"
+    /// When a handler first failed on this message, ISO 8601.
+    public static let firstFailedAt = "courier-first-failed-at"
 
     /// Set when `courier dlq replay` (or ``DeadLetterQueue/replay(selecting:now:progress:)``) republished a
     /// dead letter: when, ISO 8601.
@@ -33,6 +37,7 @@ public enum CourierHeader {
     public static let faultOffset = "courier-fault-offset"
     public static let faultAttempts = "courier-fault-attempts"
     public static let faultFailedAt = "courier-fault-failed-at"
+    public static let faultFirstFailedAt = "courier-fault-first-failed-at"
     public static let faultConsumerGroup = "courier-fault-consumer-group"
     public static let faultHost = "courier-fault-host"
     public static let faultTransport = "courier-fault-transport"

@@ -71,6 +71,7 @@ struct DeadLetterHeaderTests {
         #expect(fault[CourierHeader.faultAttempts] == "1")
         #expect(fault[CourierHeader.faultFailedAt] == ISO8601DateFormatter().string(from: fixture.clock.wallClockNow()))
         #expect(fault[CourierHeader.faultFailedAt] == "2027-01-15T08:01:30Z")
+        #expect(fault[CourierHeader.faultFirstFailedAt] == "2027-01-15T08:01:30Z", "it failed only once")
         #expect(fault[CourierHeader.faultConsumerGroup] == "workers")
         #expect(fault[CourierHeader.faultHost] == ProcessInfo.processInfo.hostName)
         let transport = try #require(fault[CourierHeader.faultTransport])
@@ -78,7 +79,7 @@ struct DeadLetterHeaderTests {
         #expect(!transport.contains("s3cret"), "the transport name is redacted: \(transport)")
         #expect(Set(fault.keys) == [
             CourierHeader.faultReason, CourierHeader.faultErrorType, CourierHeader.faultMessage, CourierHeader.faultTopic,
-            CourierHeader.faultOffset, CourierHeader.faultAttempts, CourierHeader.faultFailedAt,
+            CourierHeader.faultOffset, CourierHeader.faultAttempts, CourierHeader.faultFailedAt, CourierHeader.faultFirstFailedAt,
             CourierHeader.faultConsumerGroup, CourierHeader.faultHost, CourierHeader.faultTransport,
         ])
     }

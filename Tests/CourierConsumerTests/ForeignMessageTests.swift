@@ -59,7 +59,8 @@ struct ForeignMessageTests {
         try await fixture.harness.waitForAcks(1, topic: "jobs")
         await running.stop()
         #expect(seen.value.map(\.redeliveries) == [0, 1])
-        #expect(seen.value.last?.envelope.headers == Self.foreignHeaders.merging([CourierHeader.attempt: "1"]) { $1 })
+        let bookkeeping = [CourierHeader.attempt: "1", CourierHeader.failures: "1", CourierHeader.firstFailedAt: "2027-01-15T08:00:00Z"]
+        #expect(seen.value.last?.envelope.headers == Self.foreignHeaders.merging(bookkeeping) { $1 })
         let letter = try #require(record.published.first { $0.topic == "jobs.dlq" })
         #expect(letter.payload == Array("{\"order\":7}".utf8))
         #expect(letter.headers["traceparent"] == Self.foreignHeaders["traceparent"])

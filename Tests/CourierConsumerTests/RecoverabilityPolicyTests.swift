@@ -1,3 +1,4 @@
+import Foundation
 import Courier
 import CourierMemory
 import Synchronization
@@ -49,7 +50,10 @@ struct RecoverabilityPolicyTests {
         let running = RunningConsumer(consumer)
         try await fixture.publish("m")
         let scheduled = try await fixture.harness.waitUntil("a delayed redelivery") { !$0.redeliveries(topic: "jobs").isEmpty }
-        #expect(scheduled.redeliveries().first?.action == .redeliver(after: .seconds(5), headers: [CourierHeader.attempt: "1"]))
+        let firstFailure = ISO8601DateFormatter().string(from: fixture.clock.wallClockNow())
+        #expect(scheduled.redeliveries().first?.action == .redeliver(after: .seconds(5), headers: [
+            CourierHeader.attempt: "1", CourierHeader.failures: "1", CourierHeader.firstFailedAt: firstFailure,
+        ]))
         await fixture.clock.waitForSleepers()
         fixture.clock.advance(by: .seconds(5))
         try await fixture.harness.waitForAcks(1, topic: "jobs")
@@ -94,9 +98,10 @@ struct RecoverabilityPolicyTests {
         let letter = try #require(record.published.first { $0.topic == "jobs.dlq" })
         #expect(letter.headers[CourierHeader.faultReason] == "retries-exhausted")
         #expect(letter.headers[CourierHeader.attempt] == "2")
-        withKnownIssue("courier-fault-attempts counts the last delivery's handler runs plus one per redelivery (4), not every handler run (6)") {
-            #expect(letter.headers[CourierHeader.faultAttempts] == "6")
-        }
+        // Every handler run over all three deliveries.
+        #expect(letter.headers[CourierHeader.faultAttempts] == "6")
+        #expect(letter.headers[CourierHeader.failures] == "4")
+        #expect(letter.headers[CourierHeader.faultFirstFailedAt] == letter.headers[CourierHeader.firstFailedAt])
         #expect(events.value == [.deadLettered(messageID: "m", reason: "retries-exhausted", topic: "jobs.dlq")])
         #expect(consumer.statistics.retried == 3)
         #expect(consumer.statistics.redelivered == 2)

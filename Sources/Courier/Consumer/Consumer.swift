@@ -260,6 +260,7 @@ public final class Consumer: Sendable {
     private func process(_ delivery: Delivery) async {
         let envelope = delivery.envelope
         let redeliveries = Int(envelope.headers[CourierHeader.attempt] ?? "") ?? 0
+        let earlierFailures = Int(envelope.headers[CourierHeader.failures] ?? "") ?? 0
         if configuration.guarantee == .atMostOnce {
             return await processAtMostOnce(delivery, redeliveries: redeliveries)
         }
@@ -318,12 +319,17 @@ public final class Consumer: Sendable {
                 case .redeliverLater(let delay):
                     await release(envelope)
                     do {
-                        try await delivery.redeliver(after: delay, headers: [CourierHeader.attempt: String(redeliveries + 1)])
+                        try await delivery.redeliver(after: delay, headers: [
+                            CourierHeader.attempt: String(redeliveries + 1),
+                            CourierHeader.failures: String(earlierFailures + attempt),
+                            CourierHeader.firstFailedAt: envelope.headers[CourierHeader.firstFailedAt]
+                                ?? ISO8601DateFormatter().string(from: clock.wallClockNow()),
+                        ])
                         count { $0.redelivered += 1 }
                     } catch let failure as CourierError where failure.code == .unsupported {
                         // A policy action the transport cannot perform is downgraded, loudly, never ignored.
                         logger.warning("\(delivery.source.transport) cannot redeliver later (\(failure.message)); dead-lettering \(envelope.id) instead")
-                        await deadLetter(delivery, error: error, reason: "redelivery-unsupported", attempts: attempt + redeliveries)
+                        await deadLetter(delivery, error: error, reason: "redelivery-unsupported", attempts: earlierFailures + attempt)
                     } catch {
                         // The delivery's channel is gone: the broker delivers it again by itself.
                         logger.warning("could not schedule redelivery of \(envelope.id): \(error)")
@@ -332,7 +338,7 @@ public final class Consumer: Sendable {
                     return
                 case .deadLetter(let reason):
                     await release(envelope)
-                    await deadLetter(delivery, error: error, reason: reason, attempts: attempt + redeliveries)
+                    await deadLetter(delivery, error: error, reason: reason, attempts: earlierFailures + attempt)
                     return
                 case .discard(let reason):
                     await release(envelope)
@@ -363,7 +369,7 @@ public final class Consumer: Sendable {
         let letter = DeadLetter.envelope(
             for: delivery, error: error, reason: reason, attempts: attempts,
             topic: configuration.effectiveDeadLetterTopic, messageBudget: configuration.faultMessageBudget,
-            failedAt: clock.wallClockNow()
+            failedAt: clock.wallClockNow(), firstFailedAt: delivery.envelope.headers[CourierHeader.firstFailedAt]
         )
         do {
             if let deadLetterProducer {

@@ -11,7 +11,8 @@ public enum DeadLetter {
         attempts: Int,
         topic: String,
         messageBudget: Int,
-        failedAt: Date
+        failedAt: Date,
+        firstFailedAt: String? = nil
     ) -> Envelope {
         var copy = delivery.envelope
         copy.topic = topic
@@ -26,6 +27,8 @@ public enum DeadLetter {
             CourierHeader.faultHost: ProcessInfo.processInfo.hostName,
             CourierHeader.faultTransport: Redaction.scrub(source.transport),
         ]
+        let failedAtText = ISO8601DateFormatter().string(from: failedAt)
+        fault[CourierHeader.faultFirstFailedAt] = firstFailedAt ?? failedAtText
         if let partition = source.partition { fault[CourierHeader.faultPartition] = String(partition) }
         if let offset = source.offset { fault[CourierHeader.faultOffset] = String(offset) }
         if let group = source.group { fault[CourierHeader.faultConsumerGroup] = group }

@@ -80,7 +80,8 @@ public struct DeadLetterQueue: Sendable {
         var copy = envelope
         copy.topic = topic
         copy.headers = copy.headers.filter { key, _ in
-            key != CourierHeader.attempt && !key.hasPrefix(CourierHeader.prefix + "fault-")
+            ![CourierHeader.attempt, CourierHeader.failures, CourierHeader.firstFailedAt].contains(key)
+                && !key.hasPrefix(CourierHeader.prefix + "fault-")
         }
         copy.headers[CourierHeader.replayedAt] = ISO8601DateFormatter().string(from: date)
         return copy
