@@ -13,7 +13,7 @@ struct BenchCommand: CLICommand {
         bare memory transport and (b) the full producer pipeline (two memory transports in failover order, \
         breakers closed, retry policy and budget, SQLite spool armed but unused). Scenario 'consumer': consumes \
         --messages pre-published messages through (a) a bare subscription that acks each and (b) the full \
-        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, concurrency 1). \
+        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, --concurrency handlers, default 8). \
         Contenders alternate after one warm-up round each. Reports the median, min and max nanoseconds per \
         message over --runs rounds, and the difference. Build with -c release for meaningful numbers.
         """
@@ -21,6 +21,7 @@ struct BenchCommand: CLICommand {
         OptionSpec(name: "messages", valueName: "count", help: "Messages per round (default: 100000)."),
         OptionSpec(name: "runs", valueName: "count", help: "Measured rounds per contender (default: 5)."),
         OptionSpec(name: "size", valueName: "bytes", help: "Payload size (default: 100)."),
+        OptionSpec(name: "concurrency", valueName: "count", help: "Consumer scenario: handlers at once (default: 8)."),
         OptionSpec(name: "json", valueName: nil, help: "Print the results as JSON."),
     ]
 
@@ -34,7 +35,8 @@ struct BenchCommand: CLICommand {
         let size = try arguments.int("size", default: 100, in: 0...(1 << 20))
         let payload = [UInt8](repeating: 0x61, count: size)
         let producerBench = ProducerBenchmark(messages: messages, payload: payload)
-        let consumerBench = ConsumerBenchmark(messages: messages, payload: payload)
+        var consumerBench = ConsumerBenchmark(messages: messages, payload: payload)
+        consumerBench.concurrency = try arguments.int("concurrency", default: 8, in: 1...1024)
         let bareRound = { scenario == "producer" ? try await producerBench.bareTransport() : try await consumerBench.bareSubscription() }
         let pipelineRound = { scenario == "producer" ? try await producerBench.pipeline() : try await consumerBench.pipeline() }
 

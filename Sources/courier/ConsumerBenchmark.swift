@@ -6,6 +6,8 @@ import Synchronization
 struct ConsumerBenchmark {
     let messages: Int
     let payload: [UInt8]
+    /// Handlers at once in the pipeline (the consumer's default is 8).
+    var concurrency = 8
 
     /// A started transport whose `bench` topic holds `messages` messages.
     private func loadedTransport() async throws -> MemoryTransport {
@@ -41,7 +43,7 @@ struct ConsumerBenchmark {
         let consumer = try Consumer(
             transports: [transport],
             configuration: ConsumerConfiguration(
-                topic: "bench", group: "bench", concurrency: 1, prefetch: 256,
+                topic: "bench", group: "bench", concurrency: concurrency, prefetch: 256,
                 handlerBreaker: CircuitBreakerConfiguration()
             ),
             idempotencyStore: MemoryIdempotencyStore(capacity: messages + 1)

@@ -6,7 +6,17 @@ final class ConcurrencyLimiter: Sendable {
 
     init(slots: Int) { state = Mutex((max(1, slots), [])) }
 
+    /// Takes a free slot without suspending, if there is one.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
+            guard state.available > 0 else { return false }
+            state.available -= 1
+            return true
+        }
+    }
+
     func acquire() async {
+        if tryAcquire() { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let granted = state.withLock { state -> Bool in
                 if state.available > 0 {
