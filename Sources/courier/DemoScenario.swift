@@ -91,6 +91,7 @@ struct DemoScenario {
             accepted.insert(id)
         }
         await waitUntilSettled(accepted, handler: handler, deadLettered: deadLettered, clock: clock)
+        await waitUntilQuiet(consumer, clock: clock)
         progress.finish()
 
         await producer.shutdown()
@@ -164,6 +165,22 @@ struct DemoScenario {
                 return
             }
             try? await clock.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Twins put off while their first copy ran come back a little later: wait until the consumer's
+    /// counts stop moving (at most 3 s) so the summary counts them.
+    private func waitUntilQuiet(_ consumer: Consumer, clock: any CourierClock) async {
+        let started = clock.now()
+        var last = consumer.statistics
+        var lastChange = clock.now()
+        while clock.now() - started < .seconds(3), clock.now() - lastChange < .milliseconds(300) {
+            try? await clock.sleep(for: .milliseconds(20))
+            let now = consumer.statistics
+            if now != last {
+                last = now
+                lastChange = clock.now()
+            }
         }
     }
 
