@@ -54,9 +54,25 @@ public final class KafkaMockCluster: Sendable {
         try check(cluster.setBroker(try broker(id), up: false), "set broker \(id) down")
     }
 
-    /// Lets broker `id` take connections again.
+    /// Lets broker `id` take connections again. Waits (up to 5 s) until its port is free first: the mock
+    /// re-binds the same port and would abort the process if a reconnecting client held it.
     public func setBrokerUp(_ id: Int) throws {
-        try check(cluster.setBroker(try broker(id), up: true), "set broker \(id) up")
+        let number = try broker(id)
+        if let port = port(of: id), !LoopbackPortProbe.waitUntilFree(port) {
+            throw CourierError(
+                .unavailable,
+                "broker \(id)'s port \(port) is held by another socket, so the mock cannot listen on it again; try again later",
+                isRetriable: true
+            )
+        }
+        try check(cluster.setBroker(number, up: true), "set broker \(id) up")
+    }
+
+    /// The loopback port of broker `id`, read from the bootstrap list (brokers are listed in id order).
+    private func port(of id: Int) -> UInt16? {
+        let entries = bootstrapServers.split(separator: ",")
+        guard id >= 1, id <= entries.count, let colon = entries[id - 1].lastIndex(of: ":") else { return nil }
+        return UInt16(entries[id - 1][entries[id - 1].index(after: colon)...])
     }
 
     /// Delays every answer of broker `id` by `milliseconds`.

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Checks whether a loopback port can be listened on again.
+///
+/// librdkafka 2.0.2's mock broker closes its listener when set down and aborts the process (an assert)
+/// if it cannot bind the same port when set up. While it is down, clients reconnecting to that port from
+/// an ephemeral port can self-connect (source port = destination port) and hold it for a moment, so
+/// ``KafkaMockCluster/setBrokerUp(_:)`` waits for the port to be free before asking the mock to bind.
+enum LoopbackPortProbe {
+    /// True when 127.0.0.1:`port` can be bound (with SO_REUSEADDR, as the mock binds it).
+    static func isFree(_ port: UInt16) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return true }
+        defer { close(descriptor) }
+        var reuse: Int32 = 1
+        _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let bound = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return bound == 0
+    }
+
+    /// Waits (polling every 20 ms, at most `attempts` times) until `port` is free; false if it never was.
+    static func waitUntilFree(_ port: UInt16, attempts: Int = 250) -> Bool {
+        for _ in 0..<attempts {
+            if isFree(port) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+}
