@@ -79,14 +79,8 @@ public final class MemoryTestHarness: Sendable {
         }
     }
 
-    private struct State {
-        var record = Record()
-        var version = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-    }
-
-    private let state = Mutex(State())
+    private let state = Mutex(Record())
+    private let changes = ChangeSignal()
     private let token = Mutex<ObservationToken?>(nil)
 
     /// Starts recording every event of `broker` from now on.
@@ -96,17 +90,12 @@ public final class MemoryTestHarness: Sendable {
     }
 
     private func record(_ event: MemoryEvent) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.record.add(event)
-            state.version += 1
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
-        waiters.forEach { $0.resume() }
+        state.withLock { $0.add(event) }
+        changes.bump()
     }
 
     /// What has been recorded so far.
-    public var record: Record { state.withLock { $0.record } }
+    public var record: Record { state.withLock { $0 } }
 
     /// Stops recording.
     public func stop() async { await token.withLock({ $0 })?.cancel() }
@@ -119,10 +108,11 @@ public final class MemoryTestHarness: Sendable {
         _ condition: @Sendable (Record) -> Bool
     ) async throws -> Record {
         while true {
-            let (record, version) = state.withLock { ($0.record, $0.version) }
+            let version = changes.version
+            let record = self.record
             if condition(record) { return record }
             try Task.checkCancellation()
-            guard await waitForEvent(after: version, timeout: inactivity) else {
+            guard await changes.waitForChange(after: version, timeout: inactivity) else {
                 throw Timeout(condition: description, inactivity: inactivity, record: self.record)
             }
         }
@@ -134,39 +124,5 @@ public final class MemoryTestHarness: Sendable {
         try await waitUntil("\(count) acks" + (topic.map { " on \($0)" } ?? ""), inactivity: inactivity) {
             $0.settlements(.ack, topic: topic).count >= count
         }
-    }
-
-    /// True when an event arrived after `version`, false when `timeout` passed first.
-    private func waitForEvent(after version: Int, timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.nextEvent(after: version) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
-
-    private func nextEvent(after version: Int) async -> Bool {
-        let id = state.withLock { state -> Int in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state -> Bool in
-                    if state.version != version || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
-        return !Task.isCancelled
     }
 }

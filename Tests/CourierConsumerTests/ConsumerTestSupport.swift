@@ -66,68 +66,29 @@ final class Probe<Value: Sendable>: Sendable {
         let description: String
     }
 
-    private struct State {
-        var value: Value
-        var version = 0
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter: UInt64 = 0
-    }
+    private let state: Mutex<Value>
+    private let changes = ChangeSignal()
 
-    private let state: Mutex<State>
+    init(_ value: Value) { state = Mutex(value) }
 
-    init(_ value: Value) { state = Mutex(State(value: value)) }
-
-    var value: Value { state.withLock { $0.value } }
+    var value: Value { state.withLock { $0 } }
 
     @discardableResult
     func update<Result>(_ body: (inout Value) -> Result) -> Result {
-        let (result, waiters) = state.withLock { state -> (Result, [CheckedContinuation<Void, Never>]) in
-            let result = body(&state.value)
-            state.version += 1
-            defer { state.waiters = [:] }
-            return (result, Array(state.waiters.values))
-        }
-        waiters.forEach { $0.resume() }
+        let result = state.withLock { body(&$0) }
+        changes.bump()
         return result
     }
 
     /// Returns once `condition` holds; throws when nothing changed for `inactivity`.
     func waitUntil(_ description: String, inactivity: Duration = .seconds(5), _ condition: @Sendable (Value) -> Bool) async throws {
         while true {
-            let (value, version) = state.withLock { ($0.value, $0.version) }
+            let version = changes.version
+            let value = self.value
             if condition(value) { return }
-            let changed = await withTaskGroup(of: Bool.self) { group in
-                group.addTask { await self.nextChange(after: version) }
-                group.addTask {
-                    try? await Task.sleep(for: inactivity)
-                    return false
-                }
-                let first = await group.next() ?? false
-                group.cancelAll()
-                return first
-            }
+            let changed = await changes.waitForChange(after: version, timeout: inactivity)
             if !changed { throw Timeout(description: "timed out waiting until \(description); last value \(self.value)") }
         }
-    }
-
-    private func nextChange(after version: Int) async -> Bool {
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state -> Bool in
-                    if state.version != version || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
-        return !Task.isCancelled
     }
 }
 
