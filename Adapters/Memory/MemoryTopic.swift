@@ -7,7 +7,7 @@ struct MemoryMember {
     let owner: ObjectIdentifier
     let transportName: String
     let prefetch: Int
-    let continuation: AsyncThrowingStream<Delivery, any Error>.Continuation
+    let continuation: DeliveryStream.Continuation
     var inFlight = 0
 }
 

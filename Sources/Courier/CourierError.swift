@@ -47,6 +47,16 @@ public struct CourierError: Error, Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 
+    /// `error` itself when it is a ``CourierError``; otherwise an outcome-unknown error that carries its
+    /// description (anything but a CourierError from a transport means the outcome is not known).
+    public static func wrapping(_ error: any Error, transport: String? = nil) -> CourierError {
+        if let error = error as? CourierError { return error }
+        if error is CancellationError {
+            return CourierError(.outcomeUnknown, "the publish was cancelled while in flight; it may have been sent", isRetriable: true, mayDuplicate: true, transport: transport)
+        }
+        return CourierError(.outcomeUnknown, "\(error)", isRetriable: true, mayDuplicate: true, transport: transport)
+    }
+
     /// An extensible error code. Codes compare by their string value.
     public struct Code: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
         public let rawValue: String

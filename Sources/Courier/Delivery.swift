@@ -90,38 +90,3 @@ public struct Delivery: Sendable {
         try await settle(.redeliver(after: delay, headers: headers))
     }
 }
-
-/// The deliveries of one subscription, as an `AsyncSequence`.
-///
-/// The sequence ends when the subscription is closed (by ``close()``, by the transport's shutdown, or by
-/// cancelling the task that iterates it) and throws ``CourierError/Code/subscriptionLost`` when the
-/// transport loses it. Unsettled deliveries go back to the broker when the subscription closes.
-public struct DeliveryStream: AsyncSequence, Sendable {
-    public typealias Element = Delivery
-
-    private let deliveries: AsyncThrowingStream<Delivery, any Error>
-    private let closer: @Sendable () async -> Void
-
-    /// Makes a stream and the continuation a transport feeds it through. `onClose` runs once, when the
-    /// consumer closes the stream or stops iterating it.
-    public static func make(
-        onClose: @escaping @Sendable () async -> Void
-    ) -> (stream: DeliveryStream, continuation: AsyncThrowingStream<Delivery, any Error>.Continuation) {
-        let (deliveries, continuation) = AsyncThrowingStream<Delivery, any Error>.makeStream()
-        let once = OnceAction(onClose)
-        continuation.onTermination = { _ in Task { await once.run() } }
-        return (DeliveryStream(deliveries: deliveries, closer: { await once.run() }), continuation)
-    }
-
-    private init(deliveries: AsyncThrowingStream<Delivery, any Error>, closer: @escaping @Sendable () async -> Void) {
-        self.deliveries = deliveries
-        self.closer = closer
-    }
-
-    /// Ends the subscription; its unsettled deliveries go back to the broker.
-    public func close() async { await closer() }
-
-    public func makeAsyncIterator() -> AsyncThrowingStream<Delivery, any Error>.AsyncIterator {
-        deliveries.makeAsyncIterator()
-    }
-}

@@ -22,6 +22,12 @@ public protocol Transport: AnyObject, Sendable {
     /// Throws ``CourierError``: check ``CourierError/isRetriable`` and ``CourierError/mayDuplicate``.
     func publish(_ envelope: Envelope) async throws -> PublishConfirmation
 
+    /// Publishes several messages and returns once every one is settled, with each one's outcome in the
+    /// order given. A failure of one does not stop the others. Transports override it to pipeline the
+    /// batch with one wake-up for all of it (the per-message hop is what makes a client slow); the default
+    /// publishes the messages concurrently through ``publish(_:)``.
+    func publish(contentsOf envelopes: [Envelope]) async -> [Result<PublishConfirmation, CourierError>]
+
     /// Subscribes to a topic, as a member of `subscription.group` when one is set, and yields deliveries
     /// for the caller to settle. At most `subscription.prefetch` deliveries are unsettled at a time.
     func subscribe(_ subscription: Subscription) async throws -> DeliveryStream
@@ -35,6 +41,23 @@ public protocol Transport: AnyObject, Sendable {
 }
 
 extension Transport {
+    public func publish(contentsOf envelopes: [Envelope]) async -> [Result<PublishConfirmation, CourierError>] {
+        await withTaskGroup(of: (Int, Result<PublishConfirmation, CourierError>).self) { group in
+            for (index, envelope) in envelopes.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await self.publish(envelope)))
+                    } catch {
+                        return (index, .failure(CourierError.wrapping(error, transport: self.name)))
+                    }
+                }
+            }
+            var outcomes = [Result<PublishConfirmation, CourierError>?](repeating: nil, count: envelopes.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.map { $0 ?? .failure(CourierError(.outcomeUnknown, "the publish ended without an outcome", mayDuplicate: true)) }
+        }
+    }
+
     /// Starts the transport and serves until ``shutdown()`` is called or the task is cancelled, then
     /// shuts down gracefully — the shape of swift-service-lifecycle's `Service.run()`.
     public func run() async throws {

@@ -81,7 +81,7 @@ func take(
 }
 
 /// The next delivery, or a failure after `idle` without one.
-func nextDelivery(_ iterator: inout AsyncThrowingStream<Delivery, any Error>.AsyncIterator, idle: Duration, after count: Int = 0) async throws -> Delivery {
+func nextDelivery(_ iterator: inout DeliveryStream.Iterator, idle: Duration, after count: Int = 0) async throws -> Delivery {
     let box = IteratorBox(iterator)
     let delivery = try await within(idle, "no delivery for \(idle) after \(count) received") { try await box.next() }
     iterator = box.iterator
@@ -91,8 +91,8 @@ func nextDelivery(_ iterator: inout AsyncThrowingStream<Delivery, any Error>.Asy
 
 /// Lets a test move an iterator into a timed child task and back.
 final class IteratorBox: @unchecked Sendable {
-    var iterator: AsyncThrowingStream<Delivery, any Error>.AsyncIterator
-    init(_ iterator: AsyncThrowingStream<Delivery, any Error>.AsyncIterator) { self.iterator = iterator }
+    var iterator: DeliveryStream.Iterator
+    init(_ iterator: DeliveryStream.Iterator) { self.iterator = iterator }
     func next() async throws -> Delivery? { try await iterator.next() }
 }
 

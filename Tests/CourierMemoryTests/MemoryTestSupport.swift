@@ -63,7 +63,7 @@ extension Envelope {
     }
 }
 
-extension AsyncThrowingStream<Delivery, any Error>.Iterator {
+extension DeliveryStream.Iterator {
     /// The next delivery; fails the test if the stream ended instead.
     mutating func take(sourceLocation: SourceLocation = #_sourceLocation) async throws -> Delivery {
         try #require(try await next(), "the delivery stream ended", sourceLocation: sourceLocation)

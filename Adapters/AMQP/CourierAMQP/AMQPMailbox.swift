@@ -21,7 +21,7 @@ enum AMQPCommand: Sendable {
 struct AMQPConsumerRequest: Sendable {
     var id: Int
     var subscription: Subscription
-    var continuation: AsyncThrowingStream<Delivery, any Error>.Continuation
+    var continuation: DeliveryStream.Continuation
     var settler: AMQPDeliverySettler
 }
 

@@ -29,7 +29,7 @@ final class KafkaSubscription: Sendable {
     }
 
     struct State {
-        var continuation: AsyncThrowingStream<Delivery, any Error>.Continuation?
+        var continuation: DeliveryStream.Continuation?
         var pending: [Queued] = []
         var pendingHead = 0
         var inFlight: [UInt64: InFlight] = [:]
@@ -148,7 +148,7 @@ final class KafkaSubscription: Sendable {
             read(upTo: max(room, 1), waitMilliseconds: state.withLock { $0.pendingCount == 0 && $0.held.isEmpty && $0.delayed.isEmpty } ? 100 : 10)
         }
         storeSettledOffsets()
-        let continuation = state.withLock { state -> AsyncThrowingStream<Delivery, any Error>.Continuation? in
+        let continuation = state.withLock { state -> DeliveryStream.Continuation? in
             // Deliveries still out are redelivered to the group; settling them now fails.
             state.inFlight = [:]
             state.pending = []

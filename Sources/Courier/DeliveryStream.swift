@@ -1,0 +1,197 @@
+import Synchronization
+
+/// The deliveries of one subscription, as an `AsyncSequence`.
+///
+/// The sequence ends when the subscription is closed (by ``close()``, by the transport's shutdown, or by
+/// cancelling the task that iterates it) and throws ``CourierError/Code/subscriptionLost`` when the
+/// transport loses it. Unsettled deliveries go back to the broker when the subscription closes.
+///
+/// The hand-off is batched: a transport yields everything one poll of its broker returned under one lock,
+/// and the iterator takes everything waiting in one step, so a busy subscription costs one suspension per
+/// batch, not one per message (per-message async hops are what make a client many times slower than the
+/// C library underneath). Iterate it from one task at a time.
+public struct DeliveryStream: AsyncSequence, Sendable {
+    public typealias Element = Delivery
+    public typealias Failure = any Error
+
+    private let reader: DeliveryReader
+    private var buffer: DeliveryBuffer { reader.buffer }
+
+    /// Makes a stream and the continuation a transport feeds it through. `onClose` runs once, when the
+    /// consumer closes the stream or cancels the task iterating it.
+    public static func make(onClose: @escaping @Sendable () async -> Void) -> (stream: DeliveryStream, continuation: Continuation) {
+        let buffer = DeliveryBuffer(onClose: OnceAction(onClose))
+        return (DeliveryStream(reader: DeliveryReader(buffer)), Continuation(buffer: buffer))
+    }
+
+    private init(reader: DeliveryReader) { self.reader = reader }
+
+    /// Ends the subscription; its unsettled deliveries go back to the broker.
+    public func close() async {
+        buffer.finish(throwing: nil)
+        await buffer.onClose.run()
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(reader: reader) }
+
+    /// Reads a ``DeliveryStream`` one delivery or one batch at a time.
+    public struct Iterator: AsyncIteratorProtocol {
+        public typealias Element = Delivery
+        public typealias Failure = any Error
+
+        private let reader: DeliveryReader
+        private var buffer: DeliveryBuffer { reader.buffer }
+        private var batch: [Delivery] = []
+        private var position = 0
+
+        fileprivate init(reader: DeliveryReader) { self.reader = reader }
+
+        /// The next delivery, or `nil` once the stream has ended and everything before the end was read.
+        public mutating func next() async throws -> Delivery? {
+            if position == batch.count {
+                guard let more = try await buffer.take() else { return nil }
+                batch = more
+                position = 0
+            }
+            defer { position += 1 }
+            return batch[position]
+        }
+
+        /// Every delivery that is ready now (waiting for at least one), or `nil` once the stream has ended.
+        /// Pipelines that hand deliveries to workers use this to pay one suspension per batch.
+        public mutating func nextBatch() async throws -> [Delivery]? {
+            if position < batch.count {
+                defer { batch = []; position = 0 }
+                return Array(batch[position...])
+            }
+            return try await buffer.take()
+        }
+    }
+
+    /// How a transport feeds a ``DeliveryStream``. Safe to call from any thread.
+    public struct Continuation: Sendable {
+        fileprivate let buffer: DeliveryBuffer
+
+        /// Whether the stream still takes deliveries.
+        public enum YieldResult: Sendable, Equatable {
+            /// Queued for the subscriber.
+            case enqueued
+            /// The subscriber has gone (closed or cancelled): the deliveries were not queued and must go
+            /// back to the broker.
+            case terminated
+        }
+
+        /// Queues one delivery.
+        @discardableResult
+        public func yield(_ delivery: Delivery) -> YieldResult { buffer.append(CollectionOfOne(delivery)) }
+
+        /// Queues several deliveries with one hand-off.
+        @discardableResult
+        public func yield(contentsOf deliveries: some Collection<Delivery>) -> YieldResult { buffer.append(deliveries) }
+
+        /// Ends the stream, after the deliveries already queued; with an error, the iterator throws it then.
+        public func finish(throwing error: (any Error)? = nil) { buffer.finish(throwing: error) }
+    }
+}
+
+/// Held by the stream and its iterators: when the subscriber lets go of all of them without closing, the
+/// subscription closes as if cancelled (as `AsyncStream` does), so its unsettled deliveries go back.
+final class DeliveryReader: Sendable {
+    let buffer: DeliveryBuffer
+    init(_ buffer: DeliveryBuffer) { self.buffer = buffer }
+    deinit { buffer.cancel() }
+}
+
+/// The lock-protected queue between a transport and the task iterating its stream.
+final class DeliveryBuffer: Sendable {
+    let onClose: OnceAction
+    private let state = Mutex(State())
+
+    private struct State {
+        var pending: [Delivery] = []
+        var waiter: CheckedContinuation<[Delivery]?, any Error>?
+        /// Set once: `.some(nil)` ended normally, `.some(error)` ended with an error.
+        var end: (any Error)?? = nil
+        var endDelivered = false
+        var cancelled = false
+    }
+
+    init(onClose: OnceAction) { self.onClose = onClose }
+
+    func append(_ deliveries: some Collection<Delivery>) -> DeliveryStream.Continuation.YieldResult {
+        guard !deliveries.isEmpty else { return state.withLock { $0.end == nil ? .enqueued : .terminated } }
+        let resume = state.withLock { state -> (CheckedContinuation<[Delivery]?, any Error>, [Delivery])? in
+            guard state.end == nil else { return nil }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (waiter, Array(deliveries))
+            }
+            state.pending.append(contentsOf: deliveries)
+            return nil
+        }
+        guard let (waiter, batch) = resume else {
+            return state.withLock { $0.end == nil } ? .enqueued : .terminated
+        }
+        waiter.resume(returning: batch)
+        return .enqueued
+    }
+
+    func finish(throwing error: (any Error)?) {
+        let waiter = state.withLock { state -> CheckedContinuation<[Delivery]?, any Error>? in
+            guard state.end == nil else { return nil }
+            state.end = .some(error)
+            guard state.pending.isEmpty, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            state.endDelivered = true
+            return waiter
+        }
+        if let waiter {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume(returning: nil) }
+        }
+        // The transport ended it: release the subscription's resources as a close would.
+        let onClose = onClose
+        Task { await onClose.run() }
+    }
+
+    /// Everything queued, waiting for at least one delivery; `nil` at the end.
+    func take() async throws -> [Delivery]? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Delivery]?, any Error>) in
+                let outcome = state.withLock { state -> Result<[Delivery]?, any Error>? in
+                    if state.cancelled { return .success(nil) }
+                    if !state.pending.isEmpty {
+                        defer { state.pending = [] }
+                        return .success(state.pending)
+                    }
+                    if let end = state.end {
+                        if state.endDelivered { return .success(nil) }
+                        state.endDelivered = true
+                        if let error = end { return .failure(error) }
+                        return .success(nil)
+                    }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        } onCancel: {
+            cancel()
+        }
+    }
+
+    /// The iterating task was cancelled, or the subscriber let go of the stream: end it and close the
+    /// subscription.
+    func cancel() {
+        let waiter = state.withLock { state -> CheckedContinuation<[Delivery]?, any Error>? in
+            state.cancelled = true
+            // Deliveries not read yet go back to the broker with the close.
+            state.pending = []
+            if state.end == nil { state.end = .some(nil) }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+        let onClose = onClose
+        Task { await onClose.run() }
+    }
+}
