@@ -1,157 +1,82 @@
 import Courier
-import CourierMemory
-import CourierSQLite
 import Foundation
 
-/// `courier bench producer`: the producer pipeline's cost per message against the bare memory transport,
-/// measured in the same run.
+/// `courier bench`: what the producer and consumer pipelines cost per message, stage by stage, against the
+/// bare memory transport; and latency at a fixed rate on any transport.
 struct BenchCommand: CLICommand {
     let name = "bench"
-    let abstract = "Measure what the producer or consumer pipeline costs per message against the bare memory transport."
+    let abstract = "Measure the pipelines' cost per message (stage by stage) and latency at a fixed rate."
     let discussion: String? = """
-        Scenario 'producer' (the default): publishes --messages messages one after another through (a) the \
-        bare memory transport and (b) the full producer pipeline (two memory transports in failover order, \
-        breakers closed, retry policy and budget, SQLite spool armed but unused). Scenario 'consumer': consumes \
-        --messages pre-published messages through (a) a bare subscription that acks each and (b) the full \
-        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, --concurrency handlers, default 8). \
-        Contenders alternate after one warm-up round each. Reports the median, min and max nanoseconds per \
-        message over --runs rounds, and the difference. Build with -c release for meaningful numbers.
+        Scenario 'producer' (the default): publishes --messages messages one after another on memory \
+        transports, from the bare transport up to the full producer pipeline, one stage per row (new \
+        envelope, producer with breaker, retry policy and budget, failover router over 2 transports, SQLite \
+        spool armed). Scenario 'consumer': consumes --messages pre-published messages from a bare \
+        subscription up to the full consumer pipeline (consumer with --concurrency handlers, idempotency \
+        check, handler breaker). Each row runs one warm-up round, then --runs measured rounds alternating \
+        with the other rows; reported: median, min and max wall ns per message, CPU ns per message \
+        (getrusage, all threads), msg/s, and what each stage adds. \
+        Scenario 'latency': publishes --messages messages at --rate msg/s through the producer while the \
+        consumer pipeline reads them on --transport (default memory://bench), and reports p50 and p99 of the \
+        confirmed publish and of end-to-end delivery. A progress line goes to standard error (--quiet drops \
+        it). Build with -c release for meaningful numbers.
         """
     let options: [OptionSpec] = [
-        OptionSpec(name: "messages", valueName: "count", help: "Messages per round (default: 100000)."),
-        OptionSpec(name: "runs", valueName: "count", help: "Measured rounds per contender (default: 5)."),
+        OptionSpec(name: "messages", valueName: "count", help: "Messages per round (default: 100000; latency: 2000)."),
+        OptionSpec(name: "runs", valueName: "count", help: "Measured rounds per row after one warm-up (default: 5)."),
         OptionSpec(name: "size", valueName: "bytes", help: "Payload size (default: 100)."),
         OptionSpec(name: "concurrency", valueName: "count", help: "Consumer scenario: handlers at once (default: 8)."),
-        OptionSpec(name: "json", valueName: nil, help: "Print the results as JSON."),
+        OptionSpec(name: "rate", valueName: "msg/s", help: "Latency scenario: publishes per second (default: 1000)."),
+        OptionSpec(name: "prefetch", valueName: "count", help: "Latency scenario: the consumer's prefetch (default: 256)."),
+        OptionSpec(name: "transport", valueName: "url", help: "Latency scenario: the transport, e.g. amqp://guest:guest@127.0.0.1:5672/?confirm-window=256 (default: memory://bench)."),
+        OptionSpec(name: "topic", valueName: "name", help: "Latency scenario: the topic (default: courier-bench-latency)."),
+        OptionSpec(name: "json", valueName: nil, help: "Print the results as one line of JSON."),
+        OptionSpec(name: "quiet", valueName: nil, help: "No progress line on standard error."),
     ]
 
     func run(_ arguments: ParsedArguments, context: CLIContext) async throws -> Int32 {
         let scenario = arguments.positionals.first ?? "producer"
-        guard ["producer", "consumer"].contains(scenario), arguments.positionals.count <= 1 else {
-            throw UsageError("unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer, consumer")
+        guard ["producer", "consumer", "latency"].contains(scenario), arguments.positionals.count <= 1 else {
+            throw UsageError("unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer, consumer, latency")
         }
-        let messages = try arguments.int("messages", default: 100_000, in: 1...10_000_000)
         let runs = try arguments.int("runs", default: 5, in: 1...100)
         let size = try arguments.int("size", default: 100, in: 0...(1 << 20))
         let payload = [UInt8](repeating: 0x61, count: size)
-        let producerBench = ProducerBenchmark(messages: messages, payload: payload)
-        var consumerBench = ConsumerBenchmark(messages: messages, payload: payload)
-        consumerBench.concurrency = try arguments.int("concurrency", default: 8, in: 1...1024)
-        let bareRound = { scenario == "producer" ? try await producerBench.bareTransport() : try await consumerBench.bareSubscription() }
-        let pipelineRound = { scenario == "producer" ? try await producerBench.pipeline() : try await consumerBench.pipeline() }
+        let progress = BenchProgress(sink: context.standardError, isEnabled: !arguments.flag("quiet"))
+        let json = arguments.flag("json")
 
-        _ = try await bareRound()
-        _ = try await pipelineRound()
-        var bare: [Double] = []
-        var pipeline: [Double] = []
-        for _ in 0..<runs {
-            bare.append(try await bareRound())
-            pipeline.append(try await pipelineRound())
+        if scenario == "latency" {
+            let messages = try arguments.int("messages", default: 2000, in: 1...10_000_000)
+            let url = arguments.value("transport") ?? "memory://bench"
+            let transport = try context.registry.makeTransport(url: url)
+            let benchmark = LatencyBenchmark(
+                transport: transport,
+                topic: arguments.value("topic") ?? "courier-bench-latency",
+                rate: try arguments.int("rate", default: 1000, in: 1...1_000_000),
+                messages: messages, runs: runs, payload: payload,
+                prefetch: try arguments.int("prefetch", default: 256, in: 1...65_535),
+                progress: progress
+            )
+            let report = try await benchmark.run(transportDescription: Redaction.scrub(url))
+            if json { context.print(report.json()) } else { report.lines().forEach { context.print($0) } }
+            return ExitCode.success
         }
-        let result = BenchResult(scenario: scenario, messages: messages, runs: runs, payloadBytes: size, bare: bare, pipeline: pipeline)
-        if arguments.flag("json") {
-            context.print(result.json())
+        for latencyOnly in ["rate", "prefetch", "transport", "topic"] where arguments.value(latencyOnly) != nil {
+            throw UsageError("--\(latencyOnly) applies to the latency scenario only; the \(scenario) scenario runs on memory transports")
+        }
+        let messages = try arguments.int("messages", default: 100_000, in: 1...10_000_000)
+        let concurrency = try arguments.int("concurrency", default: 8, in: 1...1024)
+        let contenders: [BenchContender]
+        if scenario == "producer" {
+            contenders = ProducerBenchmark(messages: messages, payload: payload).stages
         } else {
-            result.lines().forEach { context.print($0) }
+            var reference = ConsumerBenchmark(messages: messages, payload: payload)
+            reference.concurrency = concurrency
+            contenders = ConsumerStageBenchmark(messages: messages, payload: payload, concurrency: concurrency).stages(reference)
         }
+        let report = try await ThroughputReport.measure(
+            scenario: scenario, messages: messages, runs: runs, payloadBytes: size, contenders: contenders, progress: progress
+        )
+        if json { context.print(report.json()) } else { report.lines().forEach { context.print($0) } }
         return ExitCode.success
-    }
-}
-
-/// One round of each contender; returns nanoseconds per message.
-struct ProducerBenchmark {
-    let messages: Int
-    let payload: [UInt8]
-
-    private func broker(_ name: String) -> MemoryBroker {
-        MemoryBroker(name: name, options: MemoryBrokerOptions(capacity: messages + 1))
-    }
-
-    func bareTransport() async throws -> Double {
-        let transport = MemoryTransport(broker: broker("bare"))
-        try await transport.start()
-        let elapsed = try await nanosecondsPerMessage(messages) {
-            for index in 0..<messages {
-                _ = try await transport.publish(Envelope(topic: "bench", payload: payload, id: "m-\(index)"))
-            }
-        }
-        await transport.shutdown()
-        return elapsed
-    }
-
-    func pipeline() async throws -> Double {
-        let primary = MemoryTransport(broker: broker("primary"), name: "primary")
-        let secondary = MemoryTransport(broker: broker("secondary"), name: "secondary")
-        for transport in [primary, secondary] { try await transport.start() }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("courier-bench-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let spool = try await SQLiteSpool.open(path: path)
-        let producer = Producer(transports: [primary, secondary], spool: spool)
-        let elapsed = try await nanosecondsPerMessage(messages) {
-            for index in 0..<messages {
-                _ = try await producer.publish(Envelope(topic: "bench", payload: payload, id: "m-\(index)"))
-            }
-        }
-        guard producer.statistics.confirmed == messages else {
-            throw CourierError(.fatal, "the pipeline confirmed \(producer.statistics.confirmed) of \(messages) messages; the benchmark is void")
-        }
-        await spool.close()
-        for transport in [primary, secondary] { await transport.shutdown() }
-        return elapsed
-    }
-
-}
-
-/// Runs `body` and returns the wall time it took per message, in nanoseconds.
-func nanosecondsPerMessage(_ messages: Int, _ body: () async throws -> Void) async throws -> Double {
-    let clock = ContinuousClock()
-    let started = clock.now
-    try await body()
-    return (clock.now - started).seconds * 1e9 / Double(max(1, messages))
-}
-
-/// Medians and the method, printed as a table or JSON.
-struct BenchResult: Codable {
-    let scenario: String
-    let messages: Int
-    let runs: Int
-    let payloadBytes: Int
-    let bare: [Double]
-    let pipeline: [Double]
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-
-    var bareMedian: Double { Self.median(bare) }
-    var pipelineMedian: Double { Self.median(pipeline) }
-
-    func lines() -> [String] {
-        func format(_ value: Double) -> String { String(format: "%.0f", value) }
-        func row(_ name: String, _ values: [Double]) -> String {
-            name.padding(toLength: 34, withPad: " ", startingAt: 0)
-                + "median \(format(Self.median(values))) ns/msg  (min \(format(values.min() ?? 0)), max \(format(values.max() ?? 0)))"
-        }
-        return [
-            "courier bench \(scenario): \(messages) messages x \(runs) rounds, \(payloadBytes)-byte payloads",
-            row(scenario == "producer" ? "bare memory transport" : "bare subscription (ack each)", bare),
-            row(scenario == "producer" ? "producer pipeline (2 transports)" : "consumer pipeline", pipeline),
-            "added by the pipeline: \(format(pipelineMedian - bareMedian)) ns/msg (ratio \(String(format: "%.2f", pipelineMedian / max(bareMedian, 1))))",
-        ]
-    }
-
-    func json() -> String {
-        struct Output: Codable {
-            let result: BenchResult
-            let bareMedianNanoseconds: Double
-            let pipelineMedianNanoseconds: Double
-            let addedNanoseconds: Double
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let output = Output(result: self, bareMedianNanoseconds: bareMedian, pipelineMedianNanoseconds: pipelineMedian, addedNanoseconds: pipelineMedian - bareMedian)
-        return (try? encoder.encode(output)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -1,0 +1,56 @@
+import Courier
+import CourierMemory
+import Synchronization
+
+/// The consumer ladder between ``ConsumerBenchmark``'s bare subscription and its full pipeline: the consumer
+/// with one more stage armed per row; each round returns wall nanoseconds per message.
+struct ConsumerStageBenchmark {
+    let messages: Int
+    let payload: [UInt8]
+    let concurrency: Int
+
+    /// A consumer over a transport holding `messages` messages; `store` arms a memory idempotency store,
+    /// `breaker` the handler breaker. Recoverability and the dead-letter route (to the source transport) are
+    /// always armed: the consumer has no way to run without them.
+    func consumer(store: Bool, breaker: Bool) async throws -> Double {
+        let transport = MemoryTransport(broker: MemoryBroker(name: "consume", options: MemoryBrokerOptions(capacity: messages + 1)))
+        try await transport.start()
+        for index in 0..<messages {
+            _ = try await transport.publish(Envelope(topic: "bench", payload: payload, id: "m-\(index)"))
+        }
+        let handled = Atomic<Int>(0)
+        let finished = Latch()
+        let total = messages
+        let consumer = try Consumer(
+            transports: [transport],
+            configuration: ConsumerConfiguration(
+                topic: "bench", group: "bench", concurrency: concurrency, prefetch: 256,
+                handlerBreaker: breaker ? CircuitBreakerConfiguration() : nil
+            ),
+            idempotencyStore: store ? MemoryIdempotencyStore(capacity: messages + 1) : nil
+        ) { _ in
+            if handled.add(1, ordering: .relaxed).newValue == total { finished.open() }
+        }
+        let elapsed = try await nanosecondsPerMessage(messages) {
+            let running = Task { await consumer.run() }
+            await finished.wait()
+            await consumer.shutdown()
+            await running.value
+        }
+        guard consumer.statistics.consumed == messages else {
+            throw CourierError(.fatal, "the consumer consumed \(consumer.statistics.consumed) of \(messages) messages; the benchmark is void")
+        }
+        await transport.shutdown()
+        return elapsed
+    }
+
+    /// The ladder `courier bench consumer` reports, ending with ``ConsumerBenchmark``'s full pipeline.
+    func stages(_ reference: ConsumerBenchmark) -> [BenchContender] {
+        [
+            BenchContender(name: "bare subscription, ack each") { try await reference.bareSubscription() },
+            BenchContender(name: "+ consumer (slots, recoverability, DLQ armed)") { try await consumer(store: false, breaker: false) },
+            BenchContender(name: "+ idempotency check (memory store)") { try await consumer(store: true, breaker: false) },
+            BenchContender(name: "+ handler breaker (full pipeline)") { try await reference.pipeline() },
+        ]
+    }
+}
