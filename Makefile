@@ -9,7 +9,7 @@ SWIFT_FLAGS ?=
 COURIER_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build demo test rabbitmq-start rabbitmq-stop clean conformance
+.PHONY: help deps build demo test rabbitmq-start rabbitmq-stop clean conformance bench
 
 help: ## List the targets
 	@echo "Courier make targets:"
@@ -40,6 +40,12 @@ conformance: export COURIER_CONFORMANCE_MODE := full
 conformance: deps ## Run the transport conformance suite in full mode (short mode runs in `make test`)
 	@bash .ci/rabbitmq start
 	$(SWIFT) test $(SWIFT_FLAGS) --filter Conformance
+
+# Release builds; Courier vs the raw C programs vs the Python clients on the RabbitMQ `make test` uses and one
+# Kafka mock cluster; installs the contenders' packages. Settings: BENCH_* variables (Benchmarks/run-suite.sh).
+bench: export COURIER_AMQP_URL := $(COURIER_AMQP_URL)
+bench: deps ## Run the benchmark suite and rewrite BENCHMARKS.md
+	@SWIFT="$(SWIFT)" bash Benchmarks/run-suite.sh
 
 rabbitmq-start: deps ## Start the local RabbitMQ (127.0.0.1:5672, state in .courier/rabbitmq)
 	@bash .ci/rabbitmq start

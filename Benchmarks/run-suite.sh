@@ -8,8 +8,10 @@
 #   bash Benchmarks/run-suite.sh            environment: COURIER_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/),
 #                                           BENCH_RUNS (5), BENCH_AMQP_COUNT (20000), BENCH_KAFKA_COUNT (20000),
 #                                           BENCH_SIZE (256), BENCH_WINDOW (256), BENCH_PREFETCH (256),
-#                                           BENCH_MEMORY_COUNT (100000), BENCH_PIN (1: brokers on CPU 0, clients on CPU 1),
-#                                           BENCH_OUTPUT (BENCHMARKS.md)
+#                                           BENCH_MEMORY_COUNT (100000), BENCH_PARTITIONS (12),
+#                                           BENCH_LATENCY_RATE (1000 msg/s), BENCH_LATENCY_COUNT (1000 per round),
+#                                           BENCH_PIN (1: brokers on CPU 0, clients on CPU 1), BENCH_OUTPUT (BENCHMARKS.md),
+#                                           BENCH_NOTE (a line for the Machine section, e.g. what else ran)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SWIFT=${SWIFT:-swift}

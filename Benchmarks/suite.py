@@ -85,14 +85,14 @@ def run(label, command, messages):
         if line.startswith("{") and "msgPerSec" in line:
             try:
                 result = json.loads(line)
-                return {"rate": float(result["msgPerSec"]), "cpu": float(result["cpuNsPerMsg"]), "cpuSource": "timed part"}
+                return {"rate": float(result["msgPerSec"]), "cpuTimed": float(result["cpuNsPerMsg"]), "cpuProcess": process_cpu * 1e9 / messages}
             except (ValueError, KeyError):
                 pass
     match = re.search(r"= ([0-9.]+) msg/s", done.stdout)
     if not match:
         failures.append(f"{label}: no result line in {done.stdout.strip()[-200:]!r}")
         return None
-    return {"rate": float(match.group(1)), "cpu": process_cpu * 1e9 / messages, "cpuSource": "whole process"}
+    return {"rate": float(match.group(1)), "cpuTimed": None, "cpuProcess": process_cpu * 1e9 / messages}
 
 
 def spread(values):
@@ -111,14 +111,20 @@ class Table:
         if result is not None and measured:
             self.rounds.setdefault(step, {}).setdefault(contender, []).append(result)
 
+    def timed_cpu_everywhere(self, step):
+        """Whether every contender of `step` reported the CPU time of its timed part (else all are compared
+        on whole-process CPU time, start-up included, so the column stays like for like)."""
+        return all(r["cpuTimed"] is not None for results in self.rounds.get(step, {}).values() for r in results)
+
     def summary(self, step, contender):
         results = self.rounds.get(step, {}).get(contender, [])
         if not results:
             return None
+        timed = self.timed_cpu_everywhere(step)
         return {
             "rate": spread([r["rate"] for r in results]),
-            "cpu": spread([r["cpu"] for r in results]),
-            "cpuSource": results[0]["cpuSource"],
+            "cpu": spread([r["cpuTimed"] if timed else r["cpuProcess"] for r in results]),
+            "cpuSource": "timed part" if timed else "whole process",
             "rounds": len(results),
         }
 
