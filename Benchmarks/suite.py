@@ -40,12 +40,15 @@ PREFETCH = setting("BENCH_PREFETCH", 256)
 PARTITIONS = setting("BENCH_PARTITIONS", 12)
 LATENCY_RATE = setting("BENCH_LATENCY_RATE", 1000)
 LATENCY_COUNT = setting("BENCH_LATENCY_COUNT", 1000)
-PIN = os.environ.get("BENCH_PIN", "1") == "1" and os.cpu_count() and os.cpu_count() >= 2 and shutil.which("taskset")
+PIN = bool(os.environ.get("BENCH_PIN", "1") == "1" and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"))
 OUTPUT = os.environ.get("BENCH_OUTPUT", os.path.join(ROOT, "BENCHMARKS.md"))
 AMQP_URL = os.environ.get("COURIER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 PROCESS_TIMEOUT = 600
 
 failures = []
+# The settings a saved run carries, so --report-only describes the run it reports.
+SETTING_NAMES = ["RUNS", "AMQP_COUNT", "KAFKA_COUNT", "MEMORY_COUNT", "SIZE", "WINDOW", "PREFETCH", "PARTITIONS",
+                 "LATENCY_RATE", "LATENCY_COUNT", "PIN", "AMQP_URL"]
 
 
 def log(text):
@@ -265,6 +268,9 @@ def latency_suite(binary, mock):
     transports = [("memory", "memory://bench", None), ("RabbitMQ", f"{AMQP_URL}{separator}confirm-window={WINDOW}", None)]
     if mock:
         transports.append(("Kafka", f"kafka://{mock.bootstrap}", "latency"))
+        # The mock broker answers an empty fetch only after fetch.wait.max.ms (500 ms by default), even when
+        # data arrives meanwhile; a short wait shows what the client itself adds.
+        transports.append(("Kafka, fetch.wait.max.ms=10", f"kafka://{mock.bootstrap}?fetch.wait.max.ms=10", "latency"))
     for name, url, topic in transports:
         log(f"latency: {name}")
         arguments = ["latency", "--transport", url, "--rate", str(LATENCY_RATE), "--messages", str(LATENCY_COUNT), "--runs", str(RUNS), "--size", str(SIZE)]
@@ -469,6 +475,10 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
         lines.append(f"| memory {label} pipeline overhead | {verdict} | ≤ {target} ns | | |")
     lines.append("")
     lines += memory_lines + sections + latency_section(latency)
+    analysis = os.path.join(ROOT, "Benchmarks", "ANALYSIS.md")
+    if os.path.exists(analysis):
+        with open(analysis) as notes:
+            lines += [notes.read().rstrip(), ""]
     lines += ["## Failures", ""] + ([f"- {failure}" for failure in failures] if failures else ["None: every round of every contender completed."]) + [""]
     with open(OUTPUT, "w") as output:
         output.write("\n".join(lines))
@@ -481,7 +491,26 @@ def main():
     parser.add_argument("--work", required=True, help="folder with the compiled amqp_raw_bench and kafka_raw_bench")
     parser.add_argument("--amqp-port", type=int, default=5672)
     parser.add_argument("--only", default="memory,amqp,kafka,latency", help="comma-separated parts to run")
+    parser.add_argument("--results", default=os.path.join(ROOT, ".build", "bench-results.json"), help="where the raw figures are kept")
+    parser.add_argument("--report-only", action="store_true", help="rewrite BENCHMARKS.md from --results without measuring (e.g. after editing ANALYSIS.md)")
     arguments = parser.parse_args()
+    if arguments.report_only:
+        with open(arguments.results) as saved:
+            kept = json.load(saved)
+        failures.extend(kept["failures"])
+        globals().update(kept["settings"])
+        tables = []
+        for rounds in (kept["amqp"], kept["kafka"]):
+            table = None
+            if rounds is not None:
+                table = Table()
+                table.rounds = rounds
+            tables.append(table)
+        write_report(
+            datetime.datetime.fromisoformat(kept["started"]), datetime.datetime.fromisoformat(kept["finished"]),
+            kept["loadBefore"], kept["loadAfter"], tuple(kept["memory"]), tables[0], tables[1], [tuple(item) for item in kept["latency"]],
+        )
+        return 0
     parts = set(arguments.only.split(","))
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = " ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -503,7 +532,15 @@ def main():
             mock.close()
         unpin(broker_pid)
     load_after = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    write_report(started, datetime.datetime.now(datetime.timezone.utc), load_before, load_after, memory, amqp, kafka, latency)
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    os.makedirs(os.path.dirname(arguments.results), exist_ok=True)
+    with open(arguments.results, "w") as saved:
+        json.dump({
+            "started": started.isoformat(), "finished": finished.isoformat(), "loadBefore": load_before, "loadAfter": load_after,
+            "memory": memory, "amqp": amqp.rounds if amqp else None, "kafka": kafka.rounds if kafka else None,
+            "latency": latency, "failures": failures, "settings": {name: globals()[name] for name in SETTING_NAMES},
+        }, saved)
+    write_report(started, finished, load_before, load_after, memory, amqp, kafka, latency)
     for failure in failures:
         log(f"failed: {failure}")
     return 1 if failures else 0
