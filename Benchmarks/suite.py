@@ -264,8 +264,7 @@ def kafka_suite(binary, work, mock):
 
 def latency_suite(binary, mock):
     results = []
-    separator = "&" if "?" in AMQP_URL else "?"
-    transports = [("memory", "memory://bench", None), ("RabbitMQ", f"{AMQP_URL}{separator}confirm-window={WINDOW}", None)]
+    transports = [("memory", "memory://bench", None), ("RabbitMQ", AMQP_URL, None)]
     if mock:
         transports.append(("Kafka", f"kafka://{mock.bootstrap}", "latency"))
         # The mock broker answers an empty fetch only after fetch.wait.max.ms (500 ms by default), even when
@@ -274,6 +273,8 @@ def latency_suite(binary, mock):
     for name, url, topic in transports:
         log(f"latency: {name}")
         arguments = ["latency", "--transport", url, "--rate", str(LATENCY_RATE), "--messages", str(LATENCY_COUNT), "--runs", str(RUNS), "--size", str(SIZE)]
+        if url.startswith("amqp"):
+            arguments += ["--confirm-window", str(WINDOW), "--persistent", "true"]
         if topic:
             arguments += ["--topic", topic]
         else:

@@ -29,6 +29,8 @@ struct BenchCommand: CLICommand {
         OptionSpec(name: "prefetch", valueName: "count", help: "Latency scenario: the consumer's prefetch (default: 256)."),
         OptionSpec(name: "transport", valueName: "url", help: "Latency scenario: the transport, e.g. amqp://guest:guest@127.0.0.1:5672/?confirm-window=256 (default: memory://bench)."),
         OptionSpec(name: "topic", valueName: "name", help: "Latency scenario: the topic (default: courier-bench-latency)."),
+        OptionSpec(name: "confirm-window", valueName: "count", help: "Latency scenario, amqp:// only: publishes awaiting a confirm at once (the URL's confirm-window)."),
+        OptionSpec(name: "persistent", valueName: "true|false", help: "Latency scenario, amqp:// only: delivery mode 2 or 1 (the URL's persistent, default true)."),
         OptionSpec(name: "json", valueName: nil, help: "Print the results as one line of JSON."),
         OptionSpec(name: "quiet", valueName: nil, help: "No progress line on standard error."),
     ]
@@ -46,7 +48,7 @@ struct BenchCommand: CLICommand {
 
         if scenario == "latency" {
             let messages = try arguments.int("messages", default: 2000, in: 1...10_000_000)
-            let url = arguments.value("transport") ?? "memory://bench"
+            let url = try Self.transportURL(arguments)
             let transport = try context.registry.makeTransport(url: url)
             let benchmark = LatencyBenchmark(
                 transport: transport,
@@ -60,7 +62,7 @@ struct BenchCommand: CLICommand {
             if json { context.print(report.json()) } else { report.lines().forEach { context.print($0) } }
             return ExitCode.success
         }
-        for latencyOnly in ["rate", "prefetch", "transport", "topic"] where arguments.value(latencyOnly) != nil {
+        for latencyOnly in ["rate", "prefetch", "transport", "topic", "confirm-window", "persistent"] where arguments.value(latencyOnly) != nil {
             throw UsageError("--\(latencyOnly) applies to the latency scenario only; the \(scenario) scenario runs on memory transports")
         }
         let messages = try arguments.int("messages", default: 100_000, in: 1...10_000_000)
@@ -78,5 +80,26 @@ struct BenchCommand: CLICommand {
         )
         if json { context.print(report.json()) } else { report.lines().forEach { context.print($0) } }
         return ExitCode.success
+    }
+
+    /// --transport with --confirm-window and --persistent added as URL options (they are the AMQP adapter's).
+    static func transportURL(_ arguments: ParsedArguments) throws -> String {
+        var url = arguments.value("transport") ?? "memory://bench"
+        var options: [String] = []
+        if arguments.value("confirm-window") != nil {
+            options.append("confirm-window=\(try arguments.int("confirm-window", default: 256, in: 1...65_535))")
+        }
+        if let persistent = arguments.value("persistent") {
+            guard ["true", "false"].contains(persistent) else {
+                throw UsageError("--persistent must be true or false, not '\(persistent)'")
+            }
+            options.append("persistent=\(persistent)")
+        }
+        guard !options.isEmpty else { return url }
+        guard url.lowercased().hasPrefix("amqp://") || url.lowercased().hasPrefix("amqps://") else {
+            throw UsageError("--confirm-window and --persistent apply to amqp:// transports; for others put the transport's own options in the --transport URL")
+        }
+        url += (url.contains("?") ? "&" : "?") + options.joined(separator: "&")
+        return url
     }
 }

@@ -49,6 +49,8 @@ struct BenchCommandTests {
         (["producer", "--rate", "100"], "--rate applies to the latency scenario only"),
         (["latency", "--rate", "0"], "--rate"),
         (["producer", "--runs", "0"], "--runs"),
+        (["latency", "--confirm-window", "8"], "--confirm-window and --persistent apply to amqp:// transports"),
+        (["latency", "--transport", "amqp://127.0.0.1:1/", "--persistent", "yes"], "--persistent must be true or false"),
     ])
     func usageErrors(arguments: [String], message: String) async {
         let result = await runCourier(["bench"] + arguments)
@@ -61,6 +63,15 @@ struct BenchCommandTests {
         let result = await runCourier(["bench", "latency", "--transport", "nosuch://x", "--quiet"])
         #expect(result.status != 0)
         #expect(result.err.contains("nosuch"), "\(result.err)")
+    }
+
+    @Test("--confirm-window and --persistent become the AMQP URL's options")
+    func amqpOptions() throws {
+        let arguments = try ParsedArguments.parse(
+            ["latency", "--transport", "amqp://guest:guest@127.0.0.1:5672/?heartbeat=5", "--confirm-window", "64", "--persistent", "false"],
+            options: BenchCommand().options, command: "courier bench"
+        )
+        #expect(try BenchCommand.transportURL(arguments) == "amqp://guest:guest@127.0.0.1:5672/?heartbeat=5&confirm-window=64&persistent=false")
     }
 
     @Test("median, min, max and nearest-rank percentiles")
