@@ -51,7 +51,8 @@ struct ConsumeCommand: CLICommand {
                 topic: topic, group: group, concurrency: 1, prefetch: 16, guarantee: .exactlyOnceEffects, shutdownGracePeriod: .seconds(2)
             ),
             idempotencyStore: MemoryIdempotencyStore(),
-            logger: observability.logger
+            logger: observability.logger,
+            observability: observability
         ) { message in
             // Past the count: hand the message back to the broker rather than print or drop it.
             guard let number = printed.claim(limit: limit) else { throw CancellationError() }
@@ -59,7 +60,6 @@ struct ConsumeCommand: CLICommand {
             activity.bump()
             if number % 1000 == 0 { context.standardError.write("\rconsumed \(number)") }
         }
-        observability.events.attach(consumer)
         context.printError("ready: consuming \(topic) as group \(group) on \(transports.map(\.name).joined(separator: ", "))")
         let stop = StopSignals { Task { await consumer.shutdown() } }
         let consuming = Task { await consumer.run() }

@@ -46,6 +46,8 @@ public final class Consumer: Sendable {
     private let lanes = KeyedLanes()
     private let state = Mutex(ConsumerState())
     private let stopRequested = Latch()
+    /// Metric handlers per transport (same order) and trace propagation, when an ``Observability`` was given.
+    private let observed: ObservedConsumer?
 
     private struct ConsumerState {
         var statistics = ConsumerStatistics()
@@ -69,6 +71,7 @@ public final class Consumer: Sendable {
         deadLetterProducer: Producer? = nil,
         clock: any CourierClock = SystemClock(),
         logger: any CourierLogger = SilentLogger(),
+        observability: Observability? = nil,
         handler: @escaping Handler
     ) throws {
         guard !transports.isEmpty else {
@@ -86,13 +89,18 @@ public final class Consumer: Sendable {
         self.store = configuration.guarantee == .atMostOnce ? nil : idempotencyStore
         self.deadLetterProducer = deadLetterProducer
         self.clock = clock
-        self.logger = logger
+        self.logger = RedactingLogger(logger is SilentLogger ? (observability?.logger ?? logger) : logger)
         self.handler = handler
         limiter = ConcurrencyLimiter(slots: configuration.concurrency)
         handlerBreaker = configuration.handlerBreaker.map {
             CircuitBreaker(name: "handler \(configuration.topic)/\(configuration.group)", configuration: $0, clock: clock)
         }
+        observed = observability.map { ObservedConsumer(transports: transports, configuration: configuration, observability: $0) }
         handlerBreaker?.onTransition { [weak self] transition in self?.noteBreaker(transition) }
+        if let observability {
+            if let handlerBreaker { BreakerInstruments.attach(handlerBreaker, factory: observability.metrics) }
+            observability.events.attach(self)
+        }
     }
 
     public var statistics: ConsumerStatistics { state.withLock { $0.statistics } }
@@ -179,6 +187,7 @@ public final class Consumer: Sendable {
     }
 
     private func handlerFinished() {
+        observed?.inFlight.add(-1)
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight -= 1
             guard state.inFlight == 0 else { return [] }
@@ -225,6 +234,7 @@ public final class Consumer: Sendable {
                             continue
                         }
                         state.withLock { $0.inFlight += 1 }
+                        observed?.inFlight.add(1)
                         handlers.addTask {
                             defer {
                                 self.limiter.release()
@@ -270,6 +280,7 @@ public final class Consumer: Sendable {
                 case .completed:
                     try await delivery.ack()
                     count { $0.duplicatesDropped += 1 }
+                    metrics(delivery)?.deduplicated.increment(by: 1)
                     return
                 case .inProgress:
                     // Its twin is running; look again later rather than run it twice.
@@ -292,7 +303,7 @@ public final class Consumer: Sendable {
                 return
             }
             do {
-                try await handler(IncomingMessage(envelope: envelope, source: delivery.source, redeliveries: redeliveries, attempt: attempt))
+                try await observedHandler(IncomingMessage(envelope: envelope, source: delivery.source, redeliveries: redeliveries, attempt: attempt))
                 if let permit { handlerBreaker?.recordSuccess(permit) }
                 if let store {
                     do {
@@ -304,6 +315,7 @@ public final class Consumer: Sendable {
                 }
                 try? await delivery.ack()
                 count { $0.consumed += 1 }
+                metrics(delivery)?.consumed.increment(by: 1)
                 return
             } catch {
                 if let permit { handlerBreaker?.record(permit, error: error) }
@@ -315,6 +327,7 @@ public final class Consumer: Sendable {
                 switch configuration.recoverability.decide(context) {
                 case .retryNow(let pause):
                     count { $0.retried += 1 }
+                    metrics(delivery)?.retries.increment(by: 1)
                     try? await clock.sleep(for: pause)
                 case .redeliverLater(let delay):
                     await release(envelope)
@@ -326,6 +339,7 @@ public final class Consumer: Sendable {
                                 ?? ISO8601DateFormatter().string(from: clock.wallClockNow()),
                         ])
                         count { $0.redelivered += 1 }
+                        metrics(delivery)?.redelivered.increment(by: 1)
                     } catch let failure as CourierError where failure.code == .unsupported {
                         // A policy action the transport cannot perform is downgraded, loudly, never ignored.
                         logger.warning("\(delivery.source.transport) cannot redeliver later (\(failure.message)); dead-lettering \(envelope.id) instead")
@@ -345,6 +359,7 @@ public final class Consumer: Sendable {
                     try? await delivery.ack()
                     logger.info("discarded \(envelope.id): \(reason)")
                     count { $0.discarded += 1 }
+                    metrics(delivery)?.discarded.increment(by: 1)
                     return
                 }
             }
@@ -355,8 +370,9 @@ public final class Consumer: Sendable {
         // Acked first: if the ack does not go through, the message comes again, so do not run it now.
         guard (try? await delivery.ack()) != nil else { return }
         do {
-            try await handler(IncomingMessage(envelope: delivery.envelope, source: delivery.source, redeliveries: redeliveries, attempt: 1))
+            try await observedHandler(IncomingMessage(envelope: delivery.envelope, source: delivery.source, redeliveries: redeliveries, attempt: 1))
             count { $0.consumed += 1 }
+            metrics(delivery)?.consumed.increment(by: 1)
         } catch {
             logger.warning("at-most-once handler failed for \(delivery.envelope.id); the message is dropped by choice: \(error)")
             count { $0.lostByChoice += 1 }
@@ -380,6 +396,7 @@ public final class Consumer: Sendable {
             }
             try? await delivery.ack()
             count { $0.deadLettered += 1 }
+            metrics(delivery)?.deadLettered.increment(by: 1)
             logger.warning("dead-lettered \(delivery.envelope.id) to \(letter.topic): \(reason): \(error)")
             emit(.deadLettered(messageID: delivery.envelope.id, reason: reason, topic: letter.topic))
         } catch {
@@ -426,6 +443,23 @@ public final class Consumer: Sendable {
         default:
             break
         }
+    }
+
+    // MARK: Observability (metrics and trace context; all no-ops without an Observability)
+
+    /// The metric handlers of the transport `delivery` came from (resolved at init; no lookup by label here).
+    private func metrics(_ delivery: Delivery) -> ConsumerInstruments? {
+        observed?.instruments(for: delivery.source.transport)
+    }
+
+    /// Runs the handler inside the message's trace context (so what it publishes continues the trace) and
+    /// times it.
+    private func observedHandler(_ message: IncomingMessage) async throws {
+        guard let observed else { return try await handler(message) }
+        let started = ContinuousClock.now
+        defer { observed.instruments(for: message.source.transport)?.handlerLatency.record(ContinuousClock.now - started) }
+        guard let context = observed.tracing.extractContext(from: message.envelope) else { return try await handler(message) }
+        try await TraceContext.$current.withValue(context) { try await handler(message) }
     }
 
     private func count(_ update: (inout ConsumerStatistics) -> Void) { state.withLock { update(&$0.statistics) } }

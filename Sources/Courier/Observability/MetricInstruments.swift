@@ -52,11 +52,6 @@ public final class AtomicHistogram: TimerHandler {
         total.wrappingAdd(1, ordering: .relaxed)
     }
 
-    public func record(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
-    }
-
     /// Observations at or below each bound, cumulative, the last one being `+Inf` (equal to ``count``).
     public var cumulativeCounts: [Int64] {
         var running: Int64 = 0

@@ -29,3 +29,11 @@ public protocol CourierMetricsFactory: Sendable {
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler
 }
+
+extension TimerHandler {
+    /// Records `duration`, to the nanosecond.
+    public func record(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)
+    }
+}

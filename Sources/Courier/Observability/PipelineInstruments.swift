@@ -34,15 +34,13 @@ final class ProducerInstruments: Sendable {
     private let topics = Mutex<[String: ProducerTopicInstruments]>([:])
     private let failures = Mutex<[String: any CounterHandler]>([:])
     let spoolDepth: any RecorderHandler
-    let inFlight: AtomicGauge
-    private let inFlightRecorder: any RecorderHandler
+    let inFlight: InFlightGauge
 
     init(transports: [any Transport], factory: any CourierMetricsFactory) {
         self.factory = factory
         self.transports = transports
         spoolDepth = factory.makeRecorder(label: MessagingMetrics.spoolDepth, dimensions: [], aggregate: false)
-        inFlightRecorder = factory.makeRecorder(label: MessagingMetrics.publishesInFlight, dimensions: [], aggregate: false)
-        inFlight = AtomicGauge()
+        inFlight = InFlightGauge(factory.makeRecorder(label: MessagingMetrics.publishesInFlight, dimensions: [], aggregate: false))
     }
 
     /// The handlers of `topic`: one short lock per publish to find them (a producer publishes to any topic).
@@ -70,15 +68,9 @@ final class ProducerInstruments: Sendable {
         counter.increment(by: 1)
     }
 
-    func publishStarted() {
-        inFlight.add(1)
-        inFlightRecorder.record(inFlight.value)
-    }
+    func publishStarted() { inFlight.add(1) }
 
-    func publishFinished() {
-        inFlight.add(-1)
-        inFlightRecorder.record(inFlight.value)
-    }
+    func publishFinished() { inFlight.add(-1) }
 }
 
 /// The consumer's handlers for its topic and group on one transport, resolved when the consumer is made.
@@ -120,5 +112,59 @@ enum BreakerInstruments {
             gauge.record(M.gaugeValue(of: transition.to))
             if let index = states.firstIndex(of: transition.to) { counters[index].increment(by: 1) }
         }
+    }
+}
+
+/// A consumer's metric handlers for each of its transports, its in-flight gauge and its trace propagation.
+final class ObservedConsumer: Sendable {
+    private let names: [String]
+    private let perTransport: [ConsumerInstruments]
+    let inFlight: InFlightGauge
+    let tracing: any TracingInstrument
+
+    init(transports: [any Transport], configuration: ConsumerConfiguration, observability: Observability) {
+        names = transports.map(\.name)
+        perTransport = transports.map {
+            ConsumerInstruments(transport: $0, topic: configuration.topic, group: configuration.group, factory: observability.metrics)
+        }
+        inFlight = InFlightGauge(
+            observability.metrics.makeRecorder(
+                label: MessagingMetrics.inFlight,
+                dimensions: [(MessagingMetrics.destination, configuration.topic), (MessagingMetrics.consumerGroup, configuration.group)],
+                aggregate: false
+            )
+        )
+        tracing = observability.tracing
+    }
+
+    /// The handlers of the transport named `transport`: a consumer has one to three, compared in order.
+    func instruments(for transport: String) -> ConsumerInstruments? {
+        if perTransport.count == 1 { return perTransport[0] }
+        for index in names.indices where names[index] == transport { return perTransport[index] }
+        return nil
+    }
+}
+
+/// An up-down count. On the built-in registry it moves the gauge itself with one atomic add; on another
+/// backend it keeps the count in an atomic and records each new value (a racing pair may record out of
+/// order for a moment; the next change corrects it).
+final class InFlightGauge: Sendable {
+    private let count: AtomicGauge
+    private let recorder: (any RecorderHandler)?
+
+    init(_ recorder: any RecorderHandler) {
+        if let gauge = recorder as? AtomicGauge {
+            count = gauge
+            self.recorder = nil
+        } else {
+            count = AtomicGauge()
+            self.recorder = recorder
+        }
+        self.recorder?.record(Int64(0))
+    }
+
+    func add(_ delta: Int64) {
+        count.add(delta)
+        recorder?.record(count.value)
     }
 }

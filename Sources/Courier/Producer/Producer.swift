@@ -177,7 +177,7 @@ public final class Producer: Sendable {
                     let started = ContinuousClock.now
                     let confirmation = try await breakers[index].run { try await transport.publish(envelope) }
                     if let metrics {
-                        metrics.latency[index].recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+                        metrics.latency[index].record(ContinuousClock.now - started)
                         metrics.sent[index].increment(by: 1)
                     }
                     return confirmation
@@ -264,11 +264,6 @@ public final class Producer: Sendable {
                 try? await clock.sleep(for: configuration.relayInterval)
             }
         }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
     }
 
     private var isShutDown: Bool { state.withLock { $0.isShutDown } || Task.isCancelled }
