@@ -33,9 +33,11 @@ struct ConsumeCommand: CLICommand {
         let idle = arguments.value("idle-ms") == nil ? nil : try arguments.int("idle-ms", default: 1, in: 1...86_400_000)
         let json = arguments.flag("json")
         let observability = try MetricsOptions.observability(arguments)
+        let eventLog = EventLogging.start(observability)
+        defer { eventLog.cancel() }
         let configuration = try ConfigurationOptions.load(arguments, context: context)
         let server = try MetricsOptions.startServer(arguments, observability: observability, context: context)
-        let transports = try await ConfiguredTransports.start(configuration, context: context, logger: observability.logger)
+        let transports = try await ConfiguredTransports.start(configuration, context: context, logger: observability.logger, events: observability.events)
         do {
             try await declareGroup(topic: topic, group: group, on: transports)
         } catch {

@@ -1,4 +1,5 @@
 import Courier
+import CourierAMQP
 
 /// `--metrics-port` / `--metrics-host` and `--log-level`, shared by the long-running commands.
 enum MetricsOptions {
@@ -34,11 +35,15 @@ enum MetricsOptions {
 
 /// Starts every configured transport with the command's logger; shuts the started ones down on failure.
 enum ConfiguredTransports {
-    static func start(_ configuration: CourierConfiguration, context: CLIContext, logger: any CourierLogger) async throws -> [any Transport] {
+    /// AMQP transports report their connection recovery to `events`.
+    static func start(
+        _ configuration: CourierConfiguration, context: CLIContext, logger: any CourierLogger, events: ReliabilityEvents
+    ) async throws -> [any Transport] {
         var started: [any Transport] = []
         do {
             for configured in configuration.transports {
                 let transport = try context.registry.makeTransport(configured.spec, context: TransportContext(logger: logger))
+                if let amqp = transport as? AMQPTransport { events.attach(amqp) }
                 try await transport.start()
                 started.append(transport)
             }
@@ -47,5 +52,21 @@ enum ConfiguredTransports {
             throw error
         }
         return started
+    }
+}
+
+/// Writes reliability events to the command's log: what an operator must notice at warning, the rest at info.
+enum EventLogging {
+    static func start(_ observability: Observability) -> Task<Void, Never> {
+        let events = observability.events.subscribe()
+        let logger = observability.logger
+        return Task {
+            for await event in events {
+                switch event {
+                case .spooled, .drained, .consumerResumed, .recoveryFinished, .failedBack, .resubscribed: logger.info("\(event)")
+                default: logger.warning("\(event)")
+                }
+            }
+        }
     }
 }

@@ -40,6 +40,8 @@ struct SendCommand: CLICommand {
             throw UsageError("'--idempotency-key' names one operation, but \(arguments.positionals.count) messages were given: consumers would keep only one; send one message per run, or leave the key out")
         }
         let observability = try MetricsOptions.observability(arguments)
+        let eventLog = EventLogging.start(observability)
+        defer { eventLog.cancel() }
         let configuration = try CourierConfiguration.load(
             from: ConfigurationSources(
                 configFile: arguments.value("config"), transportURLs: arguments.all("transport"),
@@ -48,7 +50,7 @@ struct SendCommand: CLICommand {
             registry: context.registry
         )
         let server = try MetricsOptions.startServer(arguments, observability: observability, context: context)
-        let transports = try await ConfiguredTransports.start(configuration, context: context, logger: observability.logger)
+        let transports = try await ConfiguredTransports.start(configuration, context: context, logger: observability.logger, events: observability.events)
         var spool: SQLiteSpool?
         do {
             if let settings = configuration.spool {

@@ -1,4 +1,5 @@
 import Courier
+import CourierAMQP
 import CourierMemory
 import Synchronization
 import Testing
@@ -125,5 +126,43 @@ struct ConsumerObservabilityTests {
         await running.value
         advancing.cancel()
         await transport.shutdown()
+    }
+}
+
+@Suite("observability: AMQP connection recovery in the reliability event stream")
+struct AMQPRecoveryEventTests {
+    @Test("a loss starts recovery, failed reconnects are attempts, a recovery finishes it; connect and close are not events")
+    func mapping() {
+        #expect(ReliabilityEvent(.lost(reason: "socket closed"), transport: "rabbit") == .recoveryStarted(transport: "rabbit", reason: "socket closed"))
+        #expect(ReliabilityEvent(.reconnectFailed(attempt: 2, reason: "refused"), transport: "rabbit") == .recoveryAttemptFailed(transport: "rabbit", attempt: 2, reason: "refused"))
+        #expect(ReliabilityEvent(.recovered(address: "127.0.0.1:5672", attempts: 3, consumers: 1), transport: "rabbit") == .recoveryFinished(transport: "rabbit", attempts: 3))
+        #expect(ReliabilityEvent(.connected(address: "127.0.0.1:5672"), transport: "rabbit") == nil)
+        #expect(ReliabilityEvent(.closed, transport: "rabbit") == nil)
+    }
+
+    @Test("forwarded recovery events reach subscribers and move the recovery counters")
+    func forwardedAndCounted() async {
+        let registry = MetricsRegistry()
+        let events = ReliabilityEvents(metrics: registry)
+        let subscription = events.subscribe()
+        let source: [AMQPConnectionEvent] = [
+            .connected(address: "a"), .lost(reason: "gone"), .reconnectFailed(attempt: 1, reason: "refused"),
+            .reconnectFailed(attempt: 2, reason: "refused"), .recovered(address: "a", attempts: 3, consumers: 0), .closed,
+        ]
+        let (stream, continuation) = AsyncStream<AMQPConnectionEvent>.makeStream()
+        for event in source { continuation.yield(event) }
+        continuation.finish()
+        await events.forward(stream) { ReliabilityEvent($0, transport: "rabbit") }.value
+        var received: [ReliabilityEvent] = []
+        for await event in subscription {
+            received.append(event)
+            if received.count == 4 { break }
+        }
+        #expect(received == [
+            .recoveryStarted(transport: "rabbit", reason: "gone"), .recoveryAttemptFailed(transport: "rabbit", attempt: 1, reason: "refused"),
+            .recoveryAttemptFailed(transport: "rabbit", attempt: 2, reason: "refused"), .recoveryFinished(transport: "rabbit", attempts: 3),
+        ])
+        #expect(registry.counterValue(MessagingMetrics.recoveryAttempts, [(MessagingMetrics.transport, "rabbit")]) == 2)
+        #expect(registry.counterValue(MessagingMetrics.recoveries, [(MessagingMetrics.transport, "rabbit")]) == 1)
     }
 }

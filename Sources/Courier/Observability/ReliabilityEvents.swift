@@ -110,3 +110,22 @@ private final class RecoveryCounters: Sendable {
         }
     }
 }
+
+extension ReliabilityEvents {
+    /// Publishes what `sequence` yields, mapped by `transform` (nil skips an element), until it ends or the
+    /// returned task is cancelled. Adapters use it to feed their connection events in.
+    @discardableResult
+    public func forward<Events: AsyncSequence & Sendable>(
+        _ sequence: Events, _ transform: @escaping @Sendable (Events.Element) -> ReliabilityEvent?
+    ) -> Task<Void, Never> {
+        Task { [weak self] in
+            do {
+                for try await element in sequence {
+                    if let event = transform(element) { self?.publish(event) }
+                }
+            } catch {
+                return
+            }
+        }
+    }
+}
