@@ -13,7 +13,7 @@ struct BenchCommand: CLICommand {
         bare memory transport and (b) the full producer pipeline (two memory transports in failover order, \
         breakers closed, retry policy and budget, SQLite spool armed but unused). Scenario 'consumer': consumes \
         --messages pre-published messages through (a) a bare subscription that acks each and (b) the full \
-        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, --concurrency handlers, default 8). \
+        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, --concurrency handlers, default 8). Scenario 'observability': the consumer and a one-transport producer pipeline with and without metrics, events and trace propagation. \
         Contenders alternate after one warm-up round each. Reports the median, min and max nanoseconds per \
         message over --runs rounds, and the difference. Build with -c release for meaningful numbers.
         """
@@ -27,8 +27,8 @@ struct BenchCommand: CLICommand {
 
     func run(_ arguments: ParsedArguments, context: CLIContext) async throws -> Int32 {
         let scenario = arguments.positionals.first ?? "producer"
-        guard ["producer", "consumer"].contains(scenario), arguments.positionals.count <= 1 else {
-            throw UsageError("unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer, consumer")
+        guard ["producer", "consumer", "observability"].contains(scenario), arguments.positionals.count <= 1 else {
+            throw UsageError("unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer, consumer, observability")
         }
         let messages = try arguments.int("messages", default: 100_000, in: 1...10_000_000)
         let runs = try arguments.int("runs", default: 5, in: 1...100)
@@ -37,6 +37,10 @@ struct BenchCommand: CLICommand {
         let producerBench = ProducerBenchmark(messages: messages, payload: payload)
         var consumerBench = ConsumerBenchmark(messages: messages, payload: payload)
         consumerBench.concurrency = try arguments.int("concurrency", default: 8, in: 1...1024)
+        if scenario == "observability" {
+            let bench = MetricsBenchmark(messages: messages, payload: payload, concurrency: consumerBench.concurrency)
+            return try await bench.run(runs: runs, context: context)
+        }
         let bareRound = { scenario == "producer" ? try await producerBench.bareTransport() : try await consumerBench.bareSubscription() }
         let pipelineRound = { scenario == "producer" ? try await producerBench.pipeline() : try await consumerBench.pipeline() }
 

@@ -456,8 +456,9 @@ public final class Consumer: Sendable {
     /// times it.
     private func observedHandler(_ message: IncomingMessage) async throws {
         guard let observed else { return try await handler(message) }
+        let latency = observed.instruments(for: message.source.transport)?.handlerLatency
         let started = ContinuousClock.now
-        defer { observed.instruments(for: message.source.transport)?.handlerLatency.record(ContinuousClock.now - started) }
+        defer { latency?.record(ContinuousClock.now - started) }
         guard let context = observed.tracing.extractContext(from: message.envelope) else { return try await handler(message) }
         try await TraceContext.$current.withValue(context) { try await handler(message) }
     }

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// The producer's handlers for one topic on every transport, resolved once so a publish only touches atomics.
-struct ProducerTopicInstruments: Sendable {
+/// The producer's handlers for one topic on every transport, resolved once so a publish only touches atomics
+/// (a class, so handing it around retains once rather than once per handler).
+final class ProducerTopicInstruments: Sendable {
     let requests: any CounterHandler
     let spooled: any CounterHandler
     /// Indexed like the producer's transports.
@@ -74,7 +75,7 @@ final class ProducerInstruments: Sendable {
 }
 
 /// The consumer's handlers for its topic and group on one transport, resolved when the consumer is made.
-struct ConsumerInstruments: Sendable {
+final class ConsumerInstruments: Sendable {
     let consumed: any CounterHandler
     let deduplicated: any CounterHandler
     let retries: any CounterHandler

@@ -31,21 +31,34 @@ public struct TraceContext: Sendable, Hashable {
     public var traceID: String { String(traceparent.split(separator: "-")[1]) }
 
     /// Checks the shape the W3C Trace Context specification gives version 00 (and accepts later versions'
-    /// first four fields): lowercase hex, trace id and parent id not all zeros, version not `ff`.
+    /// first four fields): lowercase hex, trace id and parent id not all zeros, version not `ff`. Works on
+    /// UTF-8 bytes: it runs for every consumed message that carries a trace.
     public static func isValid(traceparent: String) -> Bool {
-        let fields = traceparent.split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count >= 4 else { return false }
-        let (version, traceID, parentID, flags) = (fields[0], fields[1], fields[2], fields[3])
-        guard version.count == 2, traceID.count == 32, parentID.count == 16, flags.count == 2 else { return false }
-        guard [version, traceID, parentID, flags].allSatisfy({ $0.allSatisfy(isLowercaseHex) }) else { return false }
-        guard version != "ff", traceID.contains(where: { $0 != "0" }), parentID.contains(where: { $0 != "0" }) else { return false }
-        return version != "00" || fields.count == 4
-    }
-
-    private static func isLowercaseHex(_ character: Character) -> Bool {
-        character.isHexDigit && !character.isUppercase
+        var text = traceparent
+        return text.withUTF8 { bytes in
+            // version(2) - trace-id(32) - parent-id(16) - flags(2) = 55 bytes; later versions may append "-...".
+            guard bytes.count >= 55, bytes[2] == dash, bytes[35] == dash, bytes[52] == dash else { return false }
+            let version = (bytes[0], bytes[1])
+            guard version != (lowerF, lowerF) else { return false }
+            guard bytes.count == 55 || (version != (zero, zero) && bytes[55] == dash) else { return false }
+            var traceIsZero = true, parentIsZero = true
+            for index in 0..<55 where index != 2 && index != 35 && index != 52 {
+                let byte = bytes[index]
+                guard (zero...nine).contains(byte) || (lowerA...lowerF).contains(byte) else { return false }
+                if byte != zero {
+                    if (3..<35).contains(index) { traceIsZero = false } else if (36..<52).contains(index) { parentIsZero = false }
+                }
+            }
+            return !traceIsZero && !parentIsZero
+        }
     }
 }
+
+private let dash = UInt8(ascii: "-")
+private let zero = UInt8(ascii: "0")
+private let nine = UInt8(ascii: "9")
+private let lowerA = UInt8(ascii: "a")
+private let lowerF = UInt8(ascii: "f")
 
 /// Writes one value into a carrier (message headers, say), shaped like swift-distributed-tracing's `Injector`.
 public protocol TraceInjector<Carrier>: Sendable {
