@@ -209,7 +209,7 @@ public final class Producer: Sendable {
         guard let previous, previous != index else { return }
         let from = transports[previous].name, to = transports[index].name
         if index > previous {
-            logger.warning("failed over from \(from) to \(to)")
+            logger.info("failed over from \(from) to \(to)")
             emit(.failedOver(from: from, to: to))
         } else {
             logger.info("failed back from \(from) to \(to)")
@@ -260,7 +260,7 @@ public final class Producer: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                logger.error("spool relay: \(error); retrying in \(configuration.relayInterval)")
+                logger.info("spool relay: \(error); retrying in \(configuration.relayInterval)")
                 try? await clock.sleep(for: configuration.relayInterval)
             }
         }
