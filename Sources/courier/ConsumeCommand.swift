@@ -62,8 +62,9 @@ struct ConsumeCommand: CLICommand {
             activity.bump()
             if number % 1000 == 0 { context.standardError.write("\rconsumed \(number)") }
         }
-        context.printError("ready: consuming \(topic) as group \(group) on \(transports.map(\.name).joined(separator: ", "))")
+        // Ctrl-C is caught before 'ready' is said, so an interrupt right after it still stops cleanly.
         let stop = StopSignals { Task { await consumer.shutdown() } }
+        context.printError("ready: consuming \(topic) as group \(group) on \(transports.map(\.name).joined(separator: ", "))")
         let consuming = Task { await consumer.run() }
         let watcher = Task {
             while !Task.isCancelled {
