@@ -111,7 +111,7 @@ struct ConsumeCommand: CLICommand {
             "topic": envelope.topic,
             "headers": envelope.headers,
             "transport": message.source.transport,
-            "timestamp": ISO8601DateFormatter().string(from: envelope.timestamp),
+            "timestamp": envelope.timestamp.ISO8601Format(),
             "redeliveries": message.redeliveries,
         ]
         if let text = String(validating: envelope.payload, as: UTF8.self) {

@@ -75,6 +75,10 @@ struct SendCommand: CLICommand {
         }
         let messages = Self.messages(positionals: arguments.positionals, readLine: readLine)
         while let text = messages.next() {
+            if idempotencyKey != nil, tally.total == 1 {
+                failure = UsageError("'--idempotency-key' names one operation, but standard input holds more than one message: consumers would keep only the first; send one message per run, or leave the key out")
+                break
+            }
             do {
                 let receipt = try await producer.publish(makeEnvelope(text))
                 tally.note(receipt)
