@@ -13,7 +13,9 @@ struct BenchCommand: CLICommand {
         bare memory transport and (b) the full producer pipeline (two memory transports in failover order, \
         breakers closed, retry policy and budget, SQLite spool armed but unused). Scenario 'consumer': consumes \
         --messages pre-published messages through (a) a bare subscription that acks each and (b) the full \
-        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, --concurrency handlers, default 8). Scenario 'observability': the consumer and a one-transport producer pipeline with and without metrics, events and trace propagation. \
+        consumer pipeline (memory idempotency store, recoverability policy, handler breaker, --concurrency handlers, default 8). \
+        Scenario 'observability': the consumer and a one-transport producer pipeline with and without metrics, \
+        events and trace propagation. \
         Contenders alternate after one warm-up round each. Reports the median, min and max nanoseconds per \
         message over --runs rounds, and the difference. Build with -c release for meaningful numbers.
         """
@@ -39,7 +41,7 @@ struct BenchCommand: CLICommand {
         consumerBench.concurrency = try arguments.int("concurrency", default: 8, in: 1...1024)
         if scenario == "observability" {
             let bench = MetricsBenchmark(messages: messages, payload: payload, concurrency: consumerBench.concurrency)
-            return try await bench.run(runs: runs, context: context)
+            return try await bench.run(runs: runs, json: arguments.flag("json"), context: context)
         }
         let bareRound = { scenario == "producer" ? try await producerBench.bareTransport() : try await consumerBench.bareSubscription() }
         let pipelineRound = { scenario == "producer" ? try await producerBench.pipeline() : try await consumerBench.pipeline() }

@@ -66,7 +66,7 @@ struct MetricsBenchmark {
     }
 
     /// Warms up once, then runs `runs` interleaved rounds of each contender and prints medians.
-    func run(runs: Int, context: CLIContext) async throws -> Int32 {
+    func run(runs: Int, json: Bool, context: CLIContext) async throws -> Int32 {
         var results: [String: [Double]] = [:]
         let contenders: [(String, () async throws -> Double)] = [
             ("consumer pipeline", { try await consumer(observed: false) }),
@@ -77,6 +77,14 @@ struct MetricsBenchmark {
         for (_, round) in contenders { _ = try await round() }
         for _ in 0..<runs {
             for (name, round) in contenders { results[name, default: []].append(try await round()) }
+        }
+        if json {
+            let medians = results.mapValues { BenchResult.median($0) }
+            let object: [String: Any] = ["scenario": "observability", "messages": messages, "runs": runs, "payloadBytes": payload.count,
+                                         "nanosecondsPerMessage": results, "medianNanosecondsPerMessage": medians]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            context.print(String(decoding: data, as: UTF8.self))
+            return ExitCode.success
         }
         context.print("courier bench observability: \(messages) messages x \(runs) rounds, \(payload.count)-byte payloads, concurrency \(concurrency)")
         for (name, _) in contenders {
