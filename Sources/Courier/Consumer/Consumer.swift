@@ -42,20 +42,20 @@ public final class Consumer: Sendable {
     private let clock: any CourierClock
     private let logger: any CourierLogger
     private let handler: Handler
-    private let limiter: ConcurrencyLimiter
+    private let queue = DeliveryQueue()
     private let lanes = KeyedLanes()
+    private let counters = ConsumerCounters()
+    /// Handlers running now; shutdown waits for this to reach zero before closing subscriptions.
+    private let inFlight = Atomic<Int>(0)
     private let state = Mutex(ConsumerState())
     private let stopRequested = Latch()
     /// Metric handlers per transport (same order) and trace propagation, when an ``Observability`` was given.
     private let observed: ObservedConsumer?
 
     private struct ConsumerState {
-        var statistics = ConsumerStatistics()
         var streams: [UInt64: DeliveryStream] = [:]
         var nextStream: UInt64 = 0
         var observers: [@Sendable (ConsumerEvent) -> Void] = []
-        /// Handler tasks running now; shutdown waits for this to reach zero before closing subscriptions.
-        var inFlight = 0
         var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextIdleWaiter: UInt64 = 0
     }
@@ -91,7 +91,6 @@ public final class Consumer: Sendable {
         self.clock = clock
         self.logger = RedactingLogger(logger is SilentLogger ? (observability?.logger ?? logger) : logger)
         self.handler = handler
-        limiter = ConcurrencyLimiter(slots: configuration.concurrency)
         handlerBreaker = configuration.handlerBreaker.map {
             CircuitBreaker(name: "handler \(configuration.topic)/\(configuration.group)", configuration: $0, clock: clock)
         }
@@ -103,7 +102,7 @@ public final class Consumer: Sendable {
         }
     }
 
-    public var statistics: ConsumerStatistics { state.withLock { $0.statistics } }
+    public var statistics: ConsumerStatistics { counters.snapshot }
 
     /// Calls `observer` with every event from now on. Observers must be quick.
     public func onEvent(_ observer: @escaping @Sendable (ConsumerEvent) -> Void) {
@@ -117,8 +116,16 @@ public final class Consumer: Sendable {
                 for transport in transports {
                     group.addTask { await self.consume(from: transport); return true }
                 }
+                // A fixed set of workers, not a task per message: a busy consumer takes the next delivery
+                // without suspending or allocating.
+                for _ in 0..<configuration.concurrency {
+                    group.addTask { await self.work(); return true }
+                }
                 group.addTask {
                     await self.stopRequested.wait()
+                    // Idle workers leave; busy ones finish their message first. What is queued and not
+                    // started goes back to the broker when its subscription closes.
+                    self.queue.close()
                     // Subscriptions stay open while handlers drain: closing one hands its unsettled
                     // deliveries back to the broker at once, so an in-flight message would go to another
                     // consumer while its handler still runs here, and its ack would then fail.
@@ -126,7 +133,7 @@ public final class Consumer: Sendable {
                     await self.closeStreams()
                     return false
                 }
-                var running = transports.count
+                var running = transports.count + configuration.concurrency
                 while let finishedLoop = await group.next() {
                     if finishedLoop {
                         running -= 1
@@ -175,7 +182,7 @@ public final class Consumer: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let idle = state.withLock { state -> Bool in
-                    if state.inFlight == 0 || Task.isCancelled { return true }
+                    if inFlight.load(ordering: .acquiring) == 0 || Task.isCancelled { return true }
                     state.idleWaiters[id] = continuation
                     return false
                 }
@@ -188,9 +195,10 @@ public final class Consumer: Sendable {
 
     private func handlerFinished() {
         observed?.inFlight.add(-1)
+        // The lock is taken only when the consumer goes idle: a drain registers under it after reading
+        // the count, so it either sees zero or is found here.
+        guard inFlight.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.inFlight -= 1
-            guard state.inFlight == 0 else { return [] }
             defer { state.idleWaiters = [:] }
             return Array(state.idleWaiters.values)
         }
@@ -224,31 +232,28 @@ public final class Consumer: Sendable {
                 first = false
                 defer { state.withLock { _ = $0.streams.removeValue(forKey: id) } }
                 if isStopping { await stream.close() }
-                try await withThrowingDiscardingTaskGroup { handlers in
-                    for try await delivery in stream {
-                        // Stopping: not started; it goes back to the broker when the stream closes.
-                        if isStopping { continue }
-                        await limiter.acquire()
-                        if isStopping {
-                            limiter.release()
-                            continue
-                        }
-                        state.withLock { $0.inFlight += 1 }
-                        observed?.inFlight.add(1)
-                        handlers.addTask {
-                            defer {
-                                self.limiter.release()
-                                self.handlerFinished()
-                            }
-                            await self.dispatch(delivery)
-                        }
-                    }
+                var deliveries = stream.makeAsyncIterator()
+                while let batch = try await deliveries.nextBatch() {
+                    // Stopping: not started; they go back to the broker when the stream closes.
+                    if isStopping { continue }
+                    queue.push(batch)
                 }
             } catch {
                 logger.warning("consumer of \(configuration.topic) lost its subscription on \(transport.name): \(error)")
             }
             if isStopping { return }
             try? await clock.sleep(for: configuration.resubscribeDelay)
+        }
+    }
+
+    /// One worker: takes deliveries until the queue closes.
+    private func work() async {
+        while let delivery = await queue.pop() {
+            if isStopping { continue }
+            inFlight.add(1, ordering: .acquiringAndReleasing)
+            observed?.inFlight.add(1)
+            await dispatch(delivery)
+            handlerFinished()
         }
     }
 
@@ -279,7 +284,7 @@ public final class Consumer: Sendable {
                 switch try await store.claim(envelope.idempotencyKey, lease: configuration.idempotencyLease) {
                 case .completed:
                     try await delivery.ack()
-                    count { $0.duplicatesDropped += 1 }
+                    counters.duplicatesDropped.increment()
                     metrics(delivery)?.deduplicated.increment(by: 1)
                     return
                 case .inProgress:
@@ -314,7 +319,7 @@ public final class Consumer: Sendable {
                     }
                 }
                 try? await delivery.ack()
-                count { $0.consumed += 1 }
+                counters.consumed.increment()
                 metrics(delivery)?.consumed.increment(by: 1)
                 return
             } catch {
@@ -326,7 +331,7 @@ public final class Consumer: Sendable {
                 let context = FailureContext(error: error, immediateAttempts: attempt, redeliveries: redeliveries, envelope: envelope)
                 switch configuration.recoverability.decide(context) {
                 case .retryNow(let pause):
-                    count { $0.retried += 1 }
+                    counters.retried.increment()
                     metrics(delivery)?.retries.increment(by: 1)
                     try? await clock.sleep(for: pause)
                 case .redeliverLater(let delay):
@@ -338,7 +343,7 @@ public final class Consumer: Sendable {
                             CourierHeader.firstFailedAt: envelope.headers[CourierHeader.firstFailedAt]
                                 ?? ISO8601DateFormatter().string(from: clock.wallClockNow()),
                         ])
-                        count { $0.redelivered += 1 }
+                        counters.redelivered.increment()
                         metrics(delivery)?.redelivered.increment(by: 1)
                     } catch let failure as CourierError where failure.code == .unsupported {
                         // A policy action the transport cannot perform is downgraded, loudly, never ignored.
@@ -358,7 +363,7 @@ public final class Consumer: Sendable {
                     await release(envelope)
                     try? await delivery.ack()
                     logger.info("discarded \(envelope.id): \(reason)")
-                    count { $0.discarded += 1 }
+                    counters.discarded.increment()
                     metrics(delivery)?.discarded.increment(by: 1)
                     return
                 }
@@ -371,11 +376,11 @@ public final class Consumer: Sendable {
         guard (try? await delivery.ack()) != nil else { return }
         do {
             try await observedHandler(IncomingMessage(envelope: delivery.envelope, source: delivery.source, redeliveries: redeliveries, attempt: 1))
-            count { $0.consumed += 1 }
+            counters.consumed.increment()
             metrics(delivery)?.consumed.increment(by: 1)
         } catch {
             logger.warning("at-most-once handler failed for \(delivery.envelope.id); the message is dropped by choice: \(error)")
-            count { $0.lostByChoice += 1 }
+            counters.lostByChoice.increment()
         }
     }
 
@@ -395,7 +400,7 @@ public final class Consumer: Sendable {
                 _ = try await origin.publish(letter)
             }
             try? await delivery.ack()
-            count { $0.deadLettered += 1 }
+            counters.deadLettered.increment()
             metrics(delivery)?.deadLettered.increment(by: 1)
             logger.warning("dead-lettered \(delivery.envelope.id) to \(letter.topic): \(reason): \(error)")
             emit(.deadLettered(messageID: delivery.envelope.id, reason: reason, topic: letter.topic))
@@ -435,7 +440,7 @@ public final class Consumer: Sendable {
     private func noteBreaker(_ transition: CircuitBreaker.Transition) {
         switch transition.to {
         case .open:
-            count { $0.pauses += 1 }
+            counters.pauses.increment()
             logger.warning("handler breaker opened; consumption of \(configuration.topic) pauses: \(transition.reason)")
             emit(.paused(reason: transition.reason))
         case .closed where transition.from == .halfOpen:
@@ -463,7 +468,6 @@ public final class Consumer: Sendable {
         try await TraceContext.$current.withValue(context) { try await handler(message) }
     }
 
-    private func count(_ update: (inout ConsumerStatistics) -> Void) { state.withLock { update(&$0.statistics) } }
 
     private func emit(_ event: ConsumerEvent) {
         let observers = state.withLock { $0.observers }
