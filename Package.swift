@@ -48,6 +48,10 @@ let package = Package(
         .testTarget(name: "CourierAMQPTests", dependencies: ["Courier", "CourierAMQP", "CourierConformance"]),
         .testTarget(name: "CourierCLITests", dependencies: ["CourierCLI", "Courier", "CourierMemory"]),
         .testTarget(name: "CourierConformanceTests", dependencies: ["Courier", "CourierMemory", "CourierConformance"]),
+        .testTarget(
+            name: "CourierObservabilityTests",
+            dependencies: ["Courier", "CourierMemory", "CourierSQLite", "CourierCLI", "CourierKafka", "CourierAMQP"]
+        ),
         // Samples/: small programs a newcomer copies from, built and tested with everything else.
         .target(name: "RabbitOrdersSample", dependencies: ["Courier", "CourierAMQP", "CourierMemory"], path: "Samples/RabbitOrders/Sources"),
         .testTarget(name: "RabbitOrdersSampleTests", dependencies: ["RabbitOrdersSample", "Courier", "CourierAMQP"], path: "Samples/RabbitOrders/Tests"),

@@ -45,8 +45,10 @@ extension MemoryBroker: DeliverySettler {
                     group.requeue(offset)
                 }
             }
-            topic.groups[groupName] = group
-            state.topics[topicName] = topic
+            // Moved back, not copied: a copy alive during the redispatch below would make its writes copy
+            // the group's books whole (copy-on-write), once per settlement.
+            topic.groups[groupName] = consume group
+            state.topics[topicName] = consume topic
             state.emit(.settled(envelope, group: groupName, action: action, tag: tag))
             redispatch(topic: topicName, in: &state)
             return redelivery

@@ -181,7 +181,10 @@ public final class MemoryBroker: Sendable {
     /// Hands waiting messages to members with room, until none is eligible. Runs under the lock.
     private func dispatch(topic topicName: String, in state: inout BrokerState) {
         guard !state.isDown, var topic = state.topics.removeValue(forKey: topicName) else { return }
-        for groupName in topic.groups.keys {
+        // The names are copied out: iterating `topic.groups.keys` would keep the dictionary shared while
+        // `hand` changes a group, and every change would copy the group's books whole (copy-on-write).
+        let groupNames = Array(topic.groups.keys)
+        for groupName in groupNames {
             while let memberIndex = topic.groups[groupName]?.nextMemberWithRoom(),
                   let offset = topic.takeNext(for: groupName) {
                 let delivered = hand(offset, of: topicName, topic: &topic, group: groupName, member: memberIndex, in: &state)
@@ -200,9 +203,11 @@ public final class MemoryBroker: Sendable {
         _ offset: Int64, of topicName: String, topic: inout MemoryTopic, group groupName: String,
         member memberIndex: Int, in state: inout BrokerState
     ) -> Bool {
-        guard var group = topic.groups[groupName] else { return false }
+        // Taken out of the dictionary while it changes: a copy left behind would make every write to its
+        // books copy them whole (copy-on-write), once per delivery.
+        guard var group = topic.groups.removeValue(forKey: groupName) else { return false }
         // A private group goes with its last member, as in detach.
-        defer { topic.groups[groupName] = group.isPrivate && group.members.isEmpty ? nil : group }
+        defer { if !(group.isPrivate && group.members.isEmpty) { topic.groups[groupName] = group } }
         let member = group.members[memberIndex]
         let envelope = topic.message(at: offset, for: group)
         let count = (group.deliveryCounts[offset] ?? 0) + 1

@@ -17,8 +17,9 @@ struct BenchCommand: CLICommand {
         (getrusage, all threads), msg/s, and what each stage adds. \
         Scenario 'latency': publishes --messages messages at --rate msg/s through the producer while the \
         consumer pipeline reads them on --transport (default memory://bench), and reports p50 and p99 of the \
-        confirmed publish and of end-to-end delivery. A progress line goes to standard error (--quiet drops \
-        it). Build with -c release for meaningful numbers.
+        confirmed publish and of end-to-end delivery. Scenario 'observability': the consumer and a \
+        one-transport producer pipeline with and without metrics, events and trace propagation. A progress \
+        line goes to standard error (--quiet drops it). Build with -c release for meaningful numbers.
         """
     let options: [OptionSpec] = [
         OptionSpec(name: "messages", valueName: "count", help: "Messages per round (default: 100000; latency: 2000)."),
@@ -37,8 +38,10 @@ struct BenchCommand: CLICommand {
 
     func run(_ arguments: ParsedArguments, context: CLIContext) async throws -> Int32 {
         let scenario = arguments.positionals.first ?? "producer"
-        guard ["producer", "consumer", "latency"].contains(scenario), arguments.positionals.count <= 1 else {
-            throw UsageError("unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer, consumer, latency")
+        guard ["producer", "consumer", "latency", "observability"].contains(scenario), arguments.positionals.count <= 1 else {
+            throw UsageError(
+                "unknown benchmark '\(arguments.positionals.joined(separator: " "))'; the scenarios are: producer, consumer, latency, observability"
+            )
         }
         let runs = try arguments.int("runs", default: 5, in: 1...100)
         let size = try arguments.int("size", default: 100, in: 0...(1 << 20))
@@ -67,6 +70,10 @@ struct BenchCommand: CLICommand {
         }
         let messages = try arguments.int("messages", default: 100_000, in: 1...10_000_000)
         let concurrency = try arguments.int("concurrency", default: 8, in: 1...1024)
+        if scenario == "observability" {
+            let bench = MetricsBenchmark(messages: messages, payload: payload, concurrency: concurrency)
+            return try await bench.run(runs: runs, json: json, context: context)
+        }
         let contenders: [BenchContender]
         if scenario == "producer" {
             contenders = ProducerBenchmark(messages: messages, payload: payload).stages

@@ -7,7 +7,7 @@ import CourierMemory
 struct CourierCommandLine {
     static let version = "0.1.0"
 
-    let commands: [any CLICommand] = [CheckCommand(), TransportsCommand(), DemoCommand(), BenchCommand(), DeadLetterCommand(), KafkaMockCommand()]
+    var commands: [any CLICommand] = [CheckCommand(), TransportsCommand(), DemoCommand(), BenchCommand(), DeadLetterCommand(), KafkaMockCommand(), SendCommand(), ConsumeCommand()]
 
     /// The transports this build of the tool links.
     static func builtInRegistry() -> TransportRegistry {

@@ -10,6 +10,8 @@ struct DemoScenario {
     let spoolPath: String
     let registry: TransportRegistry
     let progress: ProgressLine
+    /// Where the demo's producer and consumer report metrics and events (`courier demo --metrics-port`, tests).
+    var observability: Observability?
 
     /// Settings that let the demo's outages play out in about a second.
     static let configuration = ProducerConfiguration(
@@ -33,7 +35,9 @@ struct DemoScenario {
         for transport in [primary, secondary] { try await transport.start() }
 
         let spool = try await SQLiteSpool.open(path: spoolPath, clock: clock)
-        let producer = Producer(transports: [primary, secondary], configuration: Self.configuration, spool: spool, clock: clock)
+        let producer = Producer(
+            transports: [primary, secondary], configuration: Self.configuration, spool: spool, clock: clock, observability: observability
+        )
         let failedBack = Atomic<Bool>(false)
         producer.onEvent { event in
             if case .failedBack = event { failedBack.store(true, ordering: .relaxed) }
@@ -46,6 +50,7 @@ struct DemoScenario {
             configuration: Self.consumerConfiguration,
             idempotencyStore: MemoryIdempotencyStore(clock: clock),
             clock: clock,
+            observability: observability,
             handler: handler.handle
         )
         let deadLettered = IDSet()

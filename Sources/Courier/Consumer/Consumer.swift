@@ -42,18 +42,20 @@ public final class Consumer: Sendable {
     private let clock: any CourierClock
     private let logger: any CourierLogger
     private let handler: Handler
-    private let limiter: ConcurrencyLimiter
+    private let queue = DeliveryQueue()
     private let lanes = KeyedLanes()
+    private let counters = ConsumerCounters()
+    /// Handlers running now; shutdown waits for this to reach zero before closing subscriptions.
+    private let inFlight = Atomic<Int>(0)
     private let state = Mutex(ConsumerState())
     private let stopRequested = Latch()
+    /// Metric handlers per transport (same order) and trace propagation, when an ``Observability`` was given.
+    private let observed: ObservedConsumer?
 
     private struct ConsumerState {
-        var statistics = ConsumerStatistics()
         var streams: [UInt64: DeliveryStream] = [:]
         var nextStream: UInt64 = 0
         var observers: [@Sendable (ConsumerEvent) -> Void] = []
-        /// Handler tasks running now; shutdown waits for this to reach zero before closing subscriptions.
-        var inFlight = 0
         var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextIdleWaiter: UInt64 = 0
     }
@@ -69,6 +71,7 @@ public final class Consumer: Sendable {
         deadLetterProducer: Producer? = nil,
         clock: any CourierClock = SystemClock(),
         logger: any CourierLogger = SilentLogger(),
+        observability: Observability? = nil,
         handler: @escaping Handler
     ) throws {
         guard !transports.isEmpty else {
@@ -86,16 +89,20 @@ public final class Consumer: Sendable {
         self.store = configuration.guarantee == .atMostOnce ? nil : idempotencyStore
         self.deadLetterProducer = deadLetterProducer
         self.clock = clock
-        self.logger = logger
+        self.logger = RedactingLogger(logger is SilentLogger ? (observability?.logger ?? logger) : logger)
         self.handler = handler
-        limiter = ConcurrencyLimiter(slots: configuration.concurrency)
         handlerBreaker = configuration.handlerBreaker.map {
             CircuitBreaker(name: "handler \(configuration.topic)/\(configuration.group)", configuration: $0, clock: clock)
         }
+        observed = observability.map { ObservedConsumer(transports: transports, configuration: configuration, observability: $0) }
         handlerBreaker?.onTransition { [weak self] transition in self?.noteBreaker(transition) }
+        if let observability {
+            if let handlerBreaker { BreakerInstruments.attach(handlerBreaker, factory: observability.metrics) }
+            observability.events.attach(self)
+        }
     }
 
-    public var statistics: ConsumerStatistics { state.withLock { $0.statistics } }
+    public var statistics: ConsumerStatistics { counters.snapshot }
 
     /// Calls `observer` with every event from now on. Observers must be quick.
     public func onEvent(_ observer: @escaping @Sendable (ConsumerEvent) -> Void) {
@@ -109,8 +116,16 @@ public final class Consumer: Sendable {
                 for transport in transports {
                     group.addTask { await self.consume(from: transport); return true }
                 }
+                // A fixed set of workers, not a task per message: a busy consumer takes the next delivery
+                // without suspending or allocating.
+                for _ in 0..<configuration.concurrency {
+                    group.addTask { await self.work(); return true }
+                }
                 group.addTask {
                     await self.stopRequested.wait()
+                    // Idle workers leave; busy ones finish their message first. What is queued and not
+                    // started goes back to the broker when its subscription closes.
+                    self.queue.close()
                     // Subscriptions stay open while handlers drain: closing one hands its unsettled
                     // deliveries back to the broker at once, so an in-flight message would go to another
                     // consumer while its handler still runs here, and its ack would then fail.
@@ -118,7 +133,7 @@ public final class Consumer: Sendable {
                     await self.closeStreams()
                     return false
                 }
-                var running = transports.count
+                var running = transports.count + configuration.concurrency
                 while let finishedLoop = await group.next() {
                     if finishedLoop {
                         running -= 1
@@ -167,7 +182,7 @@ public final class Consumer: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let idle = state.withLock { state -> Bool in
-                    if state.inFlight == 0 || Task.isCancelled { return true }
+                    if inFlight.load(ordering: .acquiring) == 0 || Task.isCancelled { return true }
                     state.idleWaiters[id] = continuation
                     return false
                 }
@@ -179,9 +194,11 @@ public final class Consumer: Sendable {
     }
 
     private func handlerFinished() {
+        observed?.inFlight.add(-1)
+        // The lock is taken only when the consumer goes idle: a drain registers under it after reading
+        // the count, so it either sees zero or is found here.
+        guard inFlight.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.inFlight -= 1
-            guard state.inFlight == 0 else { return [] }
             defer { state.idleWaiters = [:] }
             return Array(state.idleWaiters.values)
         }
@@ -215,30 +232,28 @@ public final class Consumer: Sendable {
                 first = false
                 defer { state.withLock { _ = $0.streams.removeValue(forKey: id) } }
                 if isStopping { await stream.close() }
-                try await withThrowingDiscardingTaskGroup { handlers in
-                    for try await delivery in stream {
-                        // Stopping: not started; it goes back to the broker when the stream closes.
-                        if isStopping { continue }
-                        await limiter.acquire()
-                        if isStopping {
-                            limiter.release()
-                            continue
-                        }
-                        state.withLock { $0.inFlight += 1 }
-                        handlers.addTask {
-                            defer {
-                                self.limiter.release()
-                                self.handlerFinished()
-                            }
-                            await self.dispatch(delivery)
-                        }
-                    }
+                var deliveries = stream.makeAsyncIterator()
+                while let batch = try await deliveries.nextBatch() {
+                    // Stopping: not started; they go back to the broker when the stream closes.
+                    if isStopping { continue }
+                    queue.push(batch)
                 }
             } catch {
                 logger.warning("consumer of \(configuration.topic) lost its subscription on \(transport.name): \(error)")
             }
             if isStopping { return }
             try? await clock.sleep(for: configuration.resubscribeDelay)
+        }
+    }
+
+    /// One worker: takes deliveries until the queue closes.
+    private func work() async {
+        while let delivery = await queue.pop() {
+            if isStopping { continue }
+            inFlight.add(1, ordering: .acquiringAndReleasing)
+            observed?.inFlight.add(1)
+            await dispatch(delivery)
+            handlerFinished()
         }
     }
 
@@ -269,7 +284,8 @@ public final class Consumer: Sendable {
                 switch try await store.claim(envelope.idempotencyKey, lease: configuration.idempotencyLease) {
                 case .completed:
                     try await delivery.ack()
-                    count { $0.duplicatesDropped += 1 }
+                    counters.duplicatesDropped.increment()
+                    metrics(delivery)?.deduplicated.increment(by: 1)
                     return
                 case .inProgress:
                     // Its twin is running; look again later rather than run it twice.
@@ -292,7 +308,7 @@ public final class Consumer: Sendable {
                 return
             }
             do {
-                try await handler(IncomingMessage(envelope: envelope, source: delivery.source, redeliveries: redeliveries, attempt: attempt))
+                try await observedHandler(IncomingMessage(envelope: envelope, source: delivery.source, redeliveries: redeliveries, attempt: attempt))
                 if let permit { handlerBreaker?.recordSuccess(permit) }
                 if let store {
                     do {
@@ -303,7 +319,8 @@ public final class Consumer: Sendable {
                     }
                 }
                 try? await delivery.ack()
-                count { $0.consumed += 1 }
+                counters.consumed.increment()
+                metrics(delivery)?.consumed.increment(by: 1)
                 return
             } catch {
                 if let permit { handlerBreaker?.record(permit, error: error) }
@@ -314,7 +331,8 @@ public final class Consumer: Sendable {
                 let context = FailureContext(error: error, immediateAttempts: attempt, redeliveries: redeliveries, envelope: envelope)
                 switch configuration.recoverability.decide(context) {
                 case .retryNow(let pause):
-                    count { $0.retried += 1 }
+                    counters.retried.increment()
+                    metrics(delivery)?.retries.increment(by: 1)
                     try? await clock.sleep(for: pause)
                 case .redeliverLater(let delay):
                     await release(envelope)
@@ -325,7 +343,8 @@ public final class Consumer: Sendable {
                             CourierHeader.firstFailedAt: envelope.headers[CourierHeader.firstFailedAt]
                                 ?? ISO8601DateFormatter().string(from: clock.wallClockNow()),
                         ])
-                        count { $0.redelivered += 1 }
+                        counters.redelivered.increment()
+                        metrics(delivery)?.redelivered.increment(by: 1)
                     } catch let failure as CourierError where failure.code == .unsupported {
                         // A policy action the transport cannot perform is downgraded, loudly, never ignored.
                         logger.warning("\(delivery.source.transport) cannot redeliver later (\(failure.message)); dead-lettering \(envelope.id) instead")
@@ -344,7 +363,8 @@ public final class Consumer: Sendable {
                     await release(envelope)
                     try? await delivery.ack()
                     logger.info("discarded \(envelope.id): \(reason)")
-                    count { $0.discarded += 1 }
+                    counters.discarded.increment()
+                    metrics(delivery)?.discarded.increment(by: 1)
                     return
                 }
             }
@@ -355,11 +375,12 @@ public final class Consumer: Sendable {
         // Acked first: if the ack does not go through, the message comes again, so do not run it now.
         guard (try? await delivery.ack()) != nil else { return }
         do {
-            try await handler(IncomingMessage(envelope: delivery.envelope, source: delivery.source, redeliveries: redeliveries, attempt: 1))
-            count { $0.consumed += 1 }
+            try await observedHandler(IncomingMessage(envelope: delivery.envelope, source: delivery.source, redeliveries: redeliveries, attempt: 1))
+            counters.consumed.increment()
+            metrics(delivery)?.consumed.increment(by: 1)
         } catch {
             logger.warning("at-most-once handler failed for \(delivery.envelope.id); the message is dropped by choice: \(error)")
-            count { $0.lostByChoice += 1 }
+            counters.lostByChoice.increment()
         }
     }
 
@@ -379,7 +400,8 @@ public final class Consumer: Sendable {
                 _ = try await origin.publish(letter)
             }
             try? await delivery.ack()
-            count { $0.deadLettered += 1 }
+            counters.deadLettered.increment()
+            metrics(delivery)?.deadLettered.increment(by: 1)
             logger.warning("dead-lettered \(delivery.envelope.id) to \(letter.topic): \(reason): \(error)")
             emit(.deadLettered(messageID: delivery.envelope.id, reason: reason, topic: letter.topic))
         } catch {
@@ -418,7 +440,7 @@ public final class Consumer: Sendable {
     private func noteBreaker(_ transition: CircuitBreaker.Transition) {
         switch transition.to {
         case .open:
-            count { $0.pauses += 1 }
+            counters.pauses.increment()
             logger.warning("handler breaker opened; consumption of \(configuration.topic) pauses: \(transition.reason)")
             emit(.paused(reason: transition.reason))
         case .closed where transition.from == .halfOpen:
@@ -428,7 +450,24 @@ public final class Consumer: Sendable {
         }
     }
 
-    private func count(_ update: (inout ConsumerStatistics) -> Void) { state.withLock { update(&$0.statistics) } }
+    // MARK: Observability (metrics and trace context; all no-ops without an Observability)
+
+    /// The metric handlers of the transport `delivery` came from (resolved at init; no lookup by label here).
+    private func metrics(_ delivery: Delivery) -> ConsumerInstruments? {
+        observed?.instruments(for: delivery.source.transport)
+    }
+
+    /// Runs the handler inside the message's trace context (so what it publishes continues the trace) and
+    /// times it.
+    private func observedHandler(_ message: IncomingMessage) async throws {
+        guard let observed else { return try await handler(message) }
+        let latency = observed.instruments(for: message.source.transport)?.handlerLatency
+        let started = ContinuousClock.now
+        defer { latency?.record(ContinuousClock.now - started) }
+        guard let context = observed.tracing.extractContext(from: message.envelope) else { return try await handler(message) }
+        try await TraceContext.$current.withValue(context) { try await handler(message) }
+    }
+
 
     private func emit(_ event: ConsumerEvent) {
         let observers = state.withLock { $0.observers }

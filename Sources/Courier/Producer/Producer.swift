@@ -25,6 +25,9 @@ public final class Producer: Sendable {
     private let wakeRelay: AsyncStream<Void>.Continuation
     private let relayWakeups: AsyncStream<Void>
     private let stopped = Latch()
+    /// Metric handlers and trace propagation, when an ``Observability`` was given.
+    private let instruments: ProducerInstruments?
+    private let tracing: (any TracingInstrument)?
 
     private struct ProducerState {
         var statistics = ProducerStatistics()
@@ -44,17 +47,24 @@ public final class Producer: Sendable {
         spool: (any Spool)? = nil,
         clock: any CourierClock = SystemClock(),
         logger: any CourierLogger = SilentLogger(),
-        random: RandomSource = RandomSource()
+        random: RandomSource = RandomSource(),
+        observability: Observability? = nil
     ) {
         self.transports = transports
         self.configuration = configuration
         self.spool = spool
         self.clock = clock
-        self.logger = logger
+        self.logger = RedactingLogger(logger is SilentLogger ? (observability?.logger ?? logger) : logger)
         self.random = random
         breakers = transports.map { CircuitBreaker(name: $0.name, configuration: configuration.breaker, clock: clock) }
         budgets = transports.map { _ in RetryBudget(maxTokens: configuration.retryBudgetTokens, tokenRatio: configuration.retryBudgetRatio) }
         (relayWakeups, wakeRelay) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        instruments = observability.map { ProducerInstruments(transports: transports, factory: $0.metrics) }
+        tracing = observability?.tracing
+        if let observability {
+            for breaker in breakers { BreakerInstruments.attach(breaker, factory: observability.metrics) }
+            observability.events.attach(self)
+        }
     }
 
     /// The running totals.
@@ -64,7 +74,16 @@ public final class Producer: Sendable {
     ///
     /// Throws ``CourierError``: the message's own problem (invalid, too large) at once; when no transport
     /// took it and there is no spool, the last transport's error; when the spool is full, backpressure.
+    ///
+    /// With an ``Observability``, the caller's ``TraceContext/current`` is written to the envelope's
+    /// `traceparent`/`tracestate` headers (unless it has them), so it travels through retries, failover,
+    /// the spool, redeliveries and dead-lettering.
     public func publish(_ envelope: Envelope) async throws -> PublishReceipt {
+        let envelope = tracing?.injectingCurrentContext(into: envelope) ?? envelope
+        let metrics = instruments?.topic(envelope.topic)
+        metrics?.requests.increment(by: 1)
+        instruments?.publishStarted()
+        defer { instruments?.publishFinished() }
         if let spool, !state.withLock({ $0.backlogKnown }) {
             let leftover = try await spool.depth().messages
             state.withLock { state in
@@ -78,17 +97,19 @@ public final class Producer: Sendable {
         }
         do {
             try envelope.validate()
-            if queueBehindSpool { return try await appendToSpool(envelope, attempts: 0) }
-            switch await send(envelope) {
+            if queueBehindSpool { return try await appendToSpool(envelope, attempts: 0, metrics: metrics) }
+            switch await send(envelope, metrics: metrics) {
             case .confirmed(let confirmation, let index, let attempts):
                 count { $0.confirmed += 1; if index > 0 { $0.failedOver += 1 } }
+                if index > 0 { metrics?.failovers[index].increment(by: 1) }
                 return PublishReceipt(messageID: envelope.id, idempotencyKey: envelope.idempotencyKey, outcome: .confirmed(confirmation), attempts: attempts)
             case .refused(let error, let attempts):
                 guard spool != nil, error.isRetriable || error.isFatal else { throw error }
-                return try await appendToSpool(envelope, attempts: attempts)
+                return try await appendToSpool(envelope, attempts: attempts, metrics: metrics)
             }
         } catch {
             count { $0.failed += 1 }
+            instruments?.failed(topic: envelope.topic, error: error)
             throw error
         }
     }
@@ -135,7 +156,7 @@ public final class Producer: Sendable {
     }
 
     /// Tries each transport in order, with retries, and returns the first confirmation.
-    func send(_ envelope: Envelope) async -> SendResult {
+    func send(_ envelope: Envelope, metrics: ProducerTopicInstruments? = nil) async -> SendResult {
         var attempts = 0
         var reasons: [String] = []
         var lastError: CourierError?
@@ -147,11 +168,19 @@ public final class Producer: Sendable {
                     generator: random,
                     onRetry: { attempt, error, _ in
                         count { $0.retried += 1 }
+                        metrics?.retries[index].increment(by: 1)
                         emit(.retried(messageID: envelope.id, transport: transport.name, attempt: attempt, error: "\(error)"))
                     }
                 ) { _ in
                     attempts += 1
-                    return try await breakers[index].run { try await transport.publish(envelope) }
+                    // Latency is wall-clock time even on a virtual clock: it measures the broker, not the policy.
+                    let started = ContinuousClock.now
+                    let confirmation = try await breakers[index].run { try await transport.publish(envelope) }
+                    if let metrics {
+                        metrics.latency[index].record(ContinuousClock.now - started)
+                        metrics.sent[index].increment(by: 1)
+                    }
+                    return confirmation
                 }
                 noteConfirmed(by: index)
                 return .confirmed(confirmation, index: index, attempts: attempts)
@@ -180,7 +209,7 @@ public final class Producer: Sendable {
         guard let previous, previous != index else { return }
         let from = transports[previous].name, to = transports[index].name
         if index > previous {
-            logger.warning("failed over from \(from) to \(to)")
+            logger.info("failed over from \(from) to \(to)")
             emit(.failedOver(from: from, to: to))
         } else {
             logger.info("failed back from \(from) to \(to)")
@@ -190,11 +219,13 @@ public final class Producer: Sendable {
 
     // MARK: Spool
 
-    private func appendToSpool(_ envelope: Envelope, attempts: Int) async throws -> PublishReceipt {
+    private func appendToSpool(_ envelope: Envelope, attempts: Int, metrics: ProducerTopicInstruments?) async throws -> PublishReceipt {
         guard let spool else { throw CourierError.unavailable("no spool is configured") }
         let sequence = try await spool.append(envelope)
         count { $0.spooled += 1 }
-        state.withLock { $0.spoolBacklog += 1 }
+        metrics?.spooled.increment(by: 1)
+        let backlog = state.withLock { $0.spoolBacklog += 1; return $0.spoolBacklog }
+        instruments?.spoolDepth.record(Int64(backlog))
         emit(.spooled(messageID: envelope.id))
         wakeRelay.yield()
         return PublishReceipt(messageID: envelope.id, idempotencyKey: envelope.idempotencyKey, outcome: .spooled(sequence: sequence), attempts: attempts)
@@ -208,24 +239,28 @@ public final class Producer: Sendable {
                 let batch = try await spool.oldest(limit: configuration.relayBatchSize)
                 if batch.isEmpty {
                     state.withLock { $0.spoolBacklog = 0 }
+                    instruments?.spoolDepth.record(Int64(0))
                     guard await wakeups.next() != nil else { return }
                     continue
                 }
                 for message in batch {
                     guard !isShutDown else { return }
-                    guard case .confirmed(let confirmation, _, _) = await send(message.envelope) else {
+                    let metrics = instruments?.topic(message.envelope.topic)
+                    guard case .confirmed(let confirmation, let index, _) = await send(message.envelope, metrics: metrics) else {
                         try await clock.sleep(for: configuration.relayInterval)
                         break
                     }
                     try await spool.remove(sequence: message.sequence)
-                    state.withLock { $0.spoolBacklog = max(0, $0.spoolBacklog - 1) }
+                    let backlog = state.withLock { $0.spoolBacklog = max(0, $0.spoolBacklog - 1); return $0.spoolBacklog }
                     count { $0.drainedFromSpool += 1 }
+                    metrics?.drained[index].increment(by: 1)
+                    instruments?.spoolDepth.record(Int64(backlog))
                     emit(.drained(messageID: message.envelope.id, transport: confirmation.transport))
                 }
             } catch is CancellationError {
                 return
             } catch {
-                logger.error("spool relay: \(error); retrying in \(configuration.relayInterval)")
+                logger.info("spool relay: \(error); retrying in \(configuration.relayInterval)")
                 try? await clock.sleep(for: configuration.relayInterval)
             }
         }
