@@ -43,12 +43,14 @@ LATENCY_COUNT = setting("BENCH_LATENCY_COUNT", 1000)
 PIN = bool(os.environ.get("BENCH_PIN", "1") == "1" and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"))
 OUTPUT = os.environ.get("BENCH_OUTPUT", os.path.join(ROOT, "BENCHMARKS.md"))
 AMQP_URL = os.environ.get("COURIER_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+# The code measured: the commit, marked when the working tree had changes.
+COMMIT = ""
 PROCESS_TIMEOUT = 600
 
 failures = []
 # The settings a saved run carries, so --report-only describes the run it reports.
 SETTING_NAMES = ["RUNS", "AMQP_COUNT", "KAFKA_COUNT", "MEMORY_COUNT", "SIZE", "WINDOW", "PREFETCH", "PARTITIONS",
-                 "LATENCY_RATE", "LATENCY_COUNT", "PIN", "AMQP_URL"]
+                 "LATENCY_RATE", "LATENCY_COUNT", "PIN", "AMQP_URL", "COMMIT"]
 
 
 def log(text):
@@ -427,7 +429,7 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
     note = os.environ.get("BENCH_NOTE")
     if note:
         lines.append(f"- {note}")
-    lines += ["", "## Versions", ""] + [f"- {name}: {value}" for name, value in versions().items()]
+    lines += ["", "## Versions", "", f"- Courier: commit {COMMIT or 'not recorded'}"] + [f"- {name}: {value}" for name, value in versions().items()]
     lines += [
         "",
         "## Method",
@@ -513,6 +515,10 @@ def main():
         )
         return 0
     parts = set(arguments.only.split(","))
+    global COMMIT
+    COMMIT = shell(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "unknown"
+    if shell(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]):
+        COMMIT += " with uncommitted changes"
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = " ".join(f"{value:.2f}" for value in os.getloadavg())
 
