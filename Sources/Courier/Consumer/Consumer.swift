@@ -274,8 +274,9 @@ public final class Consumer: Sendable {
 
     private func process(_ delivery: Delivery) async {
         let envelope = delivery.envelope
-        let redeliveries = Int(envelope.headers[CourierHeader.attempt] ?? "") ?? 0
-        let earlierFailures = Int(envelope.headers[CourierHeader.failures] ?? "") ?? 0
+        // Most messages carry no headers: skip the two string-keyed lookups then.
+        let redeliveries = envelope.headers.isEmpty ? 0 : Int(envelope.headers[CourierHeader.attempt] ?? "") ?? 0
+        let earlierFailures = envelope.headers.isEmpty ? 0 : Int(envelope.headers[CourierHeader.failures] ?? "") ?? 0
         if configuration.guarantee == .atMostOnce {
             return await processAtMostOnce(delivery, redeliveries: redeliveries)
         }
