@@ -25,7 +25,14 @@ for pkg in python3 python3-pika python3-confluent-kafka util-linux; do
 done
 if ((${#missing[@]})); then
     SUDO=()
-    ((EUID == 0)) || SUDO=(sudo)
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null 2>&1 || {
+            echo "run-suite: missing packages: ${missing[*]}; not root and sudo is not installed; as root run:" >&2
+            echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+            exit 1
+        }
+        SUDO=(sudo)
+    fi
     echo "run-suite: installing ${missing[*]}"
     "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null || {
         "${SUDO[@]}" apt-get update -qq >/dev/null && "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
