@@ -59,33 +59,64 @@ public final class KafkaTransport: Transport {
     }
 
     public func publish(_ envelope: Envelope) async throws -> PublishConfirmation {
-        try requireStarted()
+        try await publish(contentsOf: [envelope])[0].get()
+    }
+
+    /// Enqueues the whole batch with librdkafka, then waits once for every delivery report of it (one
+    /// wake-up for the batch, not one per message). Each outcome is classified as for ``publish(_:)``;
+    /// a message that fails validation or whose topic cannot be made fails alone.
+    public func publish(contentsOf envelopes: [Envelope]) async -> [Result<PublishConfirmation, CourierError>] {
         do {
-            try envelope.validate(maxPayloadBytes: properties.maxMessageBytes)
-            try KafkaTopicName.validate(envelope.topic)
+            try requireStarted()
         } catch {
-            throw error.from(transport: name)
+            return Array(repeating: .failure(error), count: envelopes.count)
         }
-        try await producer.ensureTopic(envelope.topic)
-        let headers = envelope.wireHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let stored: (partition: Int32, offset: Int64)
-        do {
-            stored = try await producer.send(
-                topic: envelope.topic,
-                key: envelope.orderingKey.map { Array($0.utf8) },
-                payload: envelope.payload,
-                headers: headers,
-                messageID: envelope.id
-            )
-        } catch let error as CourierError where error.code == .unroutable {
-            // The topic went away since it was checked: check (or create) it again next time.
-            producer.forgetTopic(envelope.topic)
-            throw error
+        var outcomes = [Result<PublishConfirmation, CourierError>?](repeating: nil, count: envelopes.count)
+        var topicErrors: [String: CourierError] = [:]
+        var checkedTopics: Set<String> = []
+        var toSend: [Int] = []
+        toSend.reserveCapacity(envelopes.count)
+        for (index, envelope) in envelopes.enumerated() {
+            do throws(CourierError) {
+                try envelope.validate(maxPayloadBytes: properties.maxMessageBytes)
+                try KafkaTopicName.validate(envelope.topic)
+            } catch {
+                outcomes[index] = .failure(error.from(transport: name))
+                continue
+            }
+            if checkedTopics.insert(envelope.topic).inserted {
+                do {
+                    try await producer.ensureTopic(envelope.topic)
+                } catch {
+                    topicErrors[envelope.topic] = CourierError.wrapping(error, transport: name)
+                }
+            }
+            if let error = topicErrors[envelope.topic] {
+                outcomes[index] = .failure(error)
+            } else {
+                toSend.append(index)
+            }
         }
-        return PublishConfirmation(
-            messageID: envelope.id, transport: name, topic: envelope.topic,
-            partition: Int(stored.partition), offset: stored.offset
-        )
+        var start = 0
+        while start < toSend.count {
+            let chunk = toSend[start..<min(start + KafkaProducer.maxBatch, toSend.count)]
+            start = chunk.endIndex
+            let results = await producer.send(chunk.map { KafkaOutgoingMessage(envelopes[$0]) })
+            for (index, result) in zip(chunk, results) {
+                let envelope = envelopes[index]
+                outcomes[index] = result.map { stored in
+                    PublishConfirmation(
+                        messageID: envelope.id, transport: name, topic: envelope.topic,
+                        partition: Int(stored.partition), offset: stored.offset
+                    )
+                }.mapError { error in
+                    // The topic went away since it was checked: check (or create) it again next time.
+                    if error.code == .unroutable { producer.forgetTopic(envelope.topic) }
+                    return error
+                }
+            }
+        }
+        return outcomes.map { $0 ?? .failure(CourierError.outcomeUnknown("the publish ended without an outcome", transport: name)) }
     }
 
     public func subscribe(_ subscription: Subscription) async throws -> DeliveryStream {
