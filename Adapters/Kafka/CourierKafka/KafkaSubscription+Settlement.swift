@@ -46,7 +46,7 @@ extension KafkaSubscription: DeliverySettler {
                 // The poll thread stores it (batched, and always before it commits).
                 state.toStore[location] = point
             }
-            pump(&state)
+            if shouldRefill(state) { pump(&state) }
         }
     }
 
@@ -77,13 +77,12 @@ extension KafkaSubscription: DeliverySettler {
         wire[KafkaRetryTopic.dueHeader] = String(Int64((due.timeIntervalSince1970 * 1000).rounded()))
         wire[KafkaRetryTopic.originalTopicHeader] = envelope.topic
         wire[KafkaRetryTopic.deliveryCountHeader] = String(entry.queued.deliveryCount + 1)
-        _ = try await producer.send(
-            topic: retryTopic,
-            key: entry.queued.key,
-            payload: envelope.payload,
-            headers: wire.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            messageID: envelope.id
+        var copy = KafkaOutgoingMessage(
+            topic: retryTopic, key: nil, payload: envelope.payload,
+            headers: wire.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, messageID: envelope.id
         )
+        copy.key = entry.queued.key
+        _ = try await producer.send([copy])[0].get()
     }
 
     private func alreadySettled(_ tag: UInt64) -> CourierError {
