@@ -3,36 +3,53 @@ import Courier
 import Foundation
 import Synchronization
 
-/// One message for ``KafkaProducer/send(_:)``.
-struct KafkaOutgoingMessage: Sendable {
-    /// Where the headers come from: an envelope's fields (written straight from it), or a list.
-    enum Headers: Sendable {
-        case envelope(Envelope)
-        case list([(String, String)])
-    }
+/// Something ``KafkaProducer/send(_:)`` can enqueue with librdkafka.
+protocol KafkaProducible: Sendable {
+    var topic: String { get }
+    /// For error messages.
+    var messageID: String { get }
+    /// Enqueues the message with `id` as its opaque.
+    func produce(on client: RDKafkaProducer, id: UInt64) throws(RDKafkaProduceRefusal)
+}
 
+extension Envelope: KafkaProducible {
+    var messageID: String { id }
+
+    /// As Courier sends an envelope: its ordering key is the Kafka key, its fields travel as headers
+    /// (written straight from the envelope, see ``KafkaWireHeaders``).
+    func produce(on client: RDKafkaProducer, id opaque: UInt64) throws(RDKafkaProduceRefusal) {
+        let key: RDKafkaKey = orderingKey.map { .text($0) } ?? .none
+        try client.produce(topic: topic, key: key, payload: payload, id: opaque, headerCount: KafkaWireHeaders.count(of: self)) { writer in
+            KafkaWireHeaders.write(self) { writer.add($0, $1) }
+        }
+    }
+}
+
+/// A message with explicit key and headers (retry-topic copies, tests).
+struct KafkaOutgoingMessage: KafkaProducible {
     var topic: String
     var key: KafkaMessageKey
     var payload: [UInt8]
-    var headers: Headers
-    /// For error messages.
+    var headers: [(String, String)]
     var messageID: String
-
-    /// An envelope as Courier sends it: its ordering key is the Kafka key, its fields travel as headers.
-    init(_ envelope: Envelope) {
-        topic = envelope.topic
-        key = envelope.orderingKey.map { .text($0) } ?? .none
-        payload = envelope.payload
-        headers = .envelope(envelope)
-        messageID = envelope.id
-    }
 
     init(topic: String, key: [UInt8]?, payload: [UInt8], headers: [(String, String)], messageID: String) {
         self.topic = topic
         self.key = key.map { .bytes($0) } ?? .none
         self.payload = payload
-        self.headers = .list(headers)
+        self.headers = headers
         self.messageID = messageID
+    }
+
+    func produce(on client: RDKafkaProducer, id: UInt64) throws(RDKafkaProduceRefusal) {
+        let key: RDKafkaKey = switch self.key {
+        case .none: .none
+        case .bytes(let bytes): .bytes(bytes)
+        case .text(let text): .text(text)
+        }
+        try client.produce(topic: topic, key: key, payload: payload, id: id, headerCount: headers.count) { writer in
+            for (name, value) in headers { writer.add(name, value) }
+        }
     }
 }
 
@@ -133,7 +150,8 @@ final class KafkaProducer: Sendable {
     /// Enqueues every message, then waits once for all their delivery reports; each message's outcome,
     /// in order, classified as ``send(topic:key:payload:headers:messageID:)`` does. At most
     /// ``maxBatch`` messages.
-    func send(_ messages: [KafkaOutgoingMessage]) async -> [Result<(partition: Int32, offset: Int64), CourierError>] {
+    func send<Messages: RandomAccessCollection & Sendable>(_ messages: Messages) async -> [Result<(partition: Int32, offset: Int64), CourierError>]
+    where Messages.Element: KafkaProducible, Messages.Index == Int {
         guard !messages.isEmpty else { return [] }
         precondition(messages.count <= Self.maxBatch, "KafkaProducer.send takes at most \(Self.maxBatch) messages; the transport splits larger batches")
         let outcomes = await withCheckedContinuation { (continuation: CheckedContinuation<[Outcome?], Never>) in
@@ -151,7 +169,7 @@ final class KafkaProducer: Sendable {
             var refusals: [(Int, RDKafkaProduceRefusal)] = []
             for (index, message) in messages.enumerated() {
                 do throws(RDKafkaProduceRefusal) {
-                    try produce(message, id: batchID << UInt64(Self.indexBits) | UInt64(index), on: client)
+                    try message.produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index))
                 } catch {
                     refusals.append((index, error))
                 }
@@ -171,25 +189,7 @@ final class KafkaProducer: Sendable {
         return zip(messages, outcomes).map { message, outcome in result(of: outcome, for: message) }
     }
 
-    private func produce(_ message: KafkaOutgoingMessage, id: UInt64, on client: RDKafkaProducer) throws(RDKafkaProduceRefusal) {
-        let key: RDKafkaKey = switch message.key {
-        case .none: .none
-        case .bytes(let bytes): .bytes(bytes)
-        case .text(let text): .text(text)
-        }
-        switch message.headers {
-        case .envelope(let envelope):
-            try client.produce(topic: message.topic, key: key, payload: message.payload, id: id, headerCount: KafkaWireHeaders.count(of: envelope)) { writer in
-                KafkaWireHeaders.write(envelope) { writer.add($0, $1) }
-            }
-        case .list(let headers):
-            try client.produce(topic: message.topic, key: key, payload: message.payload, id: id, headerCount: headers.count) { writer in
-                for (name, value) in headers { writer.add(name, value) }
-            }
-        }
-    }
-
-    private func result(of outcome: Outcome?, for message: KafkaOutgoingMessage) -> Result<(partition: Int32, offset: Int64), CourierError> {
+    private func result(of outcome: Outcome?, for message: some KafkaProducible) -> Result<(partition: Int32, offset: Int64), CourierError> {
         switch outcome {
         case .report(let report):
             if let error = KafkaDeliveryOutcome.error(for: report, messageID: message.messageID, topic: message.topic, transport: name) {
@@ -239,7 +239,7 @@ final class KafkaProducer: Sendable {
             if state.knownTopics.contains(topic) { return nil }
             // Concurrent first publishes to a topic share one check instead of one thread each.
             if let running = state.topicChecks[topic] { return running }
-            let check = Task { try await Self.checkTopic(topic, on: client.handle, createTopics: properties.createTopics, transport: name) }
+            let check = Task { [properties, name] in try await Self.checkTopic(topic, on: client.handle, properties: properties, transport: name) }
             state.topicChecks[topic] = check
             return check
         }
@@ -256,29 +256,50 @@ final class KafkaProducer: Sendable {
         }
     }
 
-    /// Asks the cluster about `topic` (on a thread of its own: the call blocks), letting it create the
-    /// topic when allowed, until it exists or it is clear that it will not.
-    private static func checkTopic(_ topic: String, on handle: RDKafkaHandle, createTopics: Bool, transport: String) async throws {
+    /// Asks the cluster about `topic` (on a thread of its own: the calls block) until it exists or it is
+    /// clear that it will not. A missing topic is created where allowed: by the metadata request itself
+    /// on a cluster that auto-creates topics (unless a partition count is configured), otherwise by a
+    /// CreateTopics request with the configured partitions and replication factor.
+    private static func checkTopic(_ topic: String, on handle: RDKafkaHandle, properties: KafkaProperties, transport: String) async throws {
         try await RDKafkaBlocking.run("courier-kafka-metadata") { () throws(CourierError) in
             var lastState = RDKafkaTopicState.missing
+            var askedToCreate = false
             for attempt in 0..<10 {
                 if attempt > 0 { Thread.sleep(forTimeInterval: 0.2) }
                 lastState = try RDKafkaMetadata.topicState(handle, topic: topic, timeoutMilliseconds: 5000).get()
                 if case .exists = lastState { return }
-                if lastState == .missing, !createTopics {
+                guard lastState == .missing else { continue }
+                guard properties.createTopics else {
                     throw CourierError(
                         .unroutable,
                         "Kafka topic \(topic) does not exist and create-topics is false; create the topic, or set create-topics=true",
                         transport: transport
                     )
                 }
+                guard !askedToCreate else { continue }
+                askedToCreate = true
+                let creation = RDKafkaAdmin.createTopic(
+                    handle, topic: topic, partitions: properties.topicPartitions,
+                    replicationFactor: properties.topicReplicationFactor, timeoutMilliseconds: properties.adminTimeoutMilliseconds
+                )
+                if case .refused(let code, let message) = creation {
+                    throw creationRefused(topic, properties: properties, reason: "\(message) (\(RDKafkaError.name(code)))", transport: transport)
+                }
             }
-            throw CourierError(
-                .unroutable,
-                "Kafka topic \(topic) does not exist and the cluster did not create it (last answer: \(lastState)); create it with the partitions you need, or enable auto.create.topics.enable on the brokers",
-                transport: transport
-            )
+            throw creationRefused(topic, properties: properties, reason: "it was still not there after CreateTopics (last answer: \(lastState))", transport: transport)
         }
+    }
+
+    private static func creationRefused(_ topic: String, properties: KafkaProperties, reason: String, transport: String) -> CourierError {
+        let shape = [
+            properties.topicPartitions.map { "\($0) partitions" },
+            properties.topicReplicationFactor.map { "replication factor \($0)" },
+        ].compactMap { $0 }.joined(separator: " and ")
+        return CourierError(
+            .unroutable,
+            "Kafka topic \(topic) does not exist and the cluster did not create it\(shape.isEmpty ? "" : " with \(shape)"): \(reason); create it with the partitions you need, or let this client create topics (CreateTopics permission, or auto.create.topics.enable on the brokers)",
+            transport: transport
+        )
     }
 
     /// Forgets that `topic` exists (after the cluster said it does not).
@@ -360,6 +381,9 @@ final class KafkaProducer: Sendable {
         await client.close(timeout: properties.flushTimeout)
         failPending(ofGeneration: generation, reason: "the transport shut down")
     }
+
+    /// The current librdkafka handle (for tests and admin calls).
+    var currentClient: RDKafkaProducer? { state.withLock { $0.client } }
 
     /// Test hook: raises a fatal error on the current handle, as librdkafka would after losing the
     /// idempotent producer's state.

@@ -101,7 +101,10 @@ public final class KafkaTransport: Transport {
         while start < toSend.count {
             let chunk = toSend[start..<min(start + KafkaProducer.maxBatch, toSend.count)]
             start = chunk.endIndex
-            let results = await producer.send(chunk.map { KafkaOutgoingMessage(envelopes[$0]) })
+            // The usual case, every envelope sendable, passes the caller's array as it is.
+            let results = chunk.count == envelopes.count
+                ? await producer.send(envelopes)
+                : await producer.send(chunk.map { envelopes[$0] })
             for (index, result) in zip(chunk, results) {
                 let envelope = envelopes[index]
                 outcomes[index] = result.map { stored in
