@@ -72,26 +72,31 @@ public final class KafkaTransport: Transport {
             return Array(repeating: .failure(error), count: envelopes.count)
         }
         var outcomes = [Result<PublishConfirmation, CourierError>?](repeating: nil, count: envelopes.count)
+        // Topics are checked (name, existence) once per distinct topic, not once per message.
         var topicErrors: [String: CourierError] = [:]
         var checkedTopics: Set<String> = []
+        var lastTopic: String?
         var toSend: [Int] = []
         toSend.reserveCapacity(envelopes.count)
         for (index, envelope) in envelopes.enumerated() {
             do throws(CourierError) {
                 try envelope.validate(maxPayloadBytes: properties.maxMessageBytes)
-                try KafkaTopicName.validate(envelope.topic)
             } catch {
                 outcomes[index] = .failure(error.from(transport: name))
                 continue
             }
-            if checkedTopics.insert(envelope.topic).inserted {
-                do {
-                    try await producer.ensureTopic(envelope.topic)
-                } catch {
-                    topicErrors[envelope.topic] = CourierError.wrapping(error, transport: name)
+            if envelope.topic != lastTopic {
+                lastTopic = envelope.topic
+                if checkedTopics.insert(envelope.topic).inserted {
+                    do {
+                        try KafkaTopicName.validate(envelope.topic)
+                        try await producer.ensureTopic(envelope.topic)
+                    } catch {
+                        topicErrors[envelope.topic] = CourierError.wrapping(error, transport: name).from(transport: name)
+                    }
                 }
             }
-            if let error = topicErrors[envelope.topic] {
+            if !topicErrors.isEmpty, let error = topicErrors[envelope.topic] {
                 outcomes[index] = .failure(error)
             } else {
                 toSend.append(index)
