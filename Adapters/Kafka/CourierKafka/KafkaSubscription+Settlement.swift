@@ -38,8 +38,12 @@ extension KafkaSubscription: DeliverySettler {
     /// The delivery is done: its offset can be committed once every earlier one is.
     private func finish(tag: UInt64, ignoringSettling: Bool = false) throws(CourierError) {
         try state.withLock { state throws(CourierError) in
-            guard let entry = state.inFlight[tag], ignoringSettling || !entry.settling else { throw alreadySettled(tag) }
-            state.inFlight[tag] = nil
+            // One lookup: take it out, and put it back in the rare case it may not be finished here.
+            guard let entry = state.inFlight.removeValue(forKey: tag) else { throw alreadySettled(tag) }
+            guard ignoringSettling || !entry.settling else {
+                state.inFlight[tag] = entry
+                throw alreadySettled(tag)
+            }
             let location = entry.queued.location
             if state.epochs[location] == entry.queued.epoch,
                let point = state.progress[location]?.settle(entry.queued.offset) {

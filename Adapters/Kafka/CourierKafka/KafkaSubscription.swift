@@ -30,7 +30,8 @@ final class KafkaSubscription: Sendable {
 
     struct State {
         var continuation: DeliveryStream.Continuation?
-        var pending: [Queued] = []
+        /// Queued deliveries; those before `pendingHead` were handed out (moved out, left `nil`).
+        var pending: [Queued?] = []
         var pendingHead = 0
         var inFlight: [UInt64: InFlight] = [:]
         var nextTag: UInt64 = 0
@@ -126,6 +127,9 @@ final class KafkaSubscription: Sendable {
 
     private func pollLoop() {
         var fullSince: ContinuousClock.Instant?
+        // Reused every turn, so a turn's batch does not allocate (and fault in) a fresh buffer.
+        var batch: [KafkaRecordDecoding.Decoded] = []
+        batch.reserveCapacity(Self.readBatchLimit)
         while !state.withLock({ $0.closing }) {
             storeSettledOffsets()
             releaseDue()
@@ -145,7 +149,7 @@ final class KafkaSubscription: Sendable {
                 fullSince = nil
                 resumeAfterBuffer()
             }
-            read(upTo: max(room, 1), waitMilliseconds: state.withLock { $0.pendingCount == 0 && $0.held.isEmpty && $0.delayed.isEmpty } ? 100 : 10)
+            read(upTo: max(room, 1), into: &batch, waitMilliseconds: state.withLock { $0.pendingCount == 0 && $0.held.isEmpty && $0.delayed.isEmpty } ? 100 : 10)
         }
         storeSettledOffsets()
         let continuation = state.withLock { state -> DeliveryStream.Continuation? in
@@ -167,8 +171,8 @@ final class KafkaSubscription: Sendable {
 
     /// One `rd_kafka_consumer_poll` that waits, then more without waiting, up to `limit` messages,
     /// each decoded while librdkafka still holds it.
-    private func read(upTo limit: Int, waitMilliseconds: Int32) {
-        var batch: [KafkaRecordDecoding.Decoded] = []
+    private func read(upTo limit: Int, into batch: inout [KafkaRecordDecoding.Decoded], waitMilliseconds: Int32) {
+        batch.removeAll(keepingCapacity: true)
         var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: KafkaRecordDecoding.decode)
         while true {
             switch result {
@@ -176,11 +180,15 @@ final class KafkaSubscription: Sendable {
             case .error(let code, let message): report(code, message)
             case .nothing: break
             }
-            guard case .record = result, batch.count < min(limit, 1000) else { break }
+            guard case .record = result, batch.count < min(limit, Self.readBatchLimit) else { break }
             result = consumer.poll(timeoutMilliseconds: 0, decode: KafkaRecordDecoding.decode)
         }
         if !batch.isEmpty { ingest(batch) }
+        batch.removeAll(keepingCapacity: true)
     }
+
+    /// The most messages one poll turn reads before handing them over.
+    static let readBatchLimit = 1000
 
     /// Stores the commit points settlements moved, in one call for all partitions. Runs on the poll
     /// thread, so a revoke or close always stores before it commits.
@@ -240,7 +248,7 @@ final class KafkaSubscription: Sendable {
             for (location, queue) in state.held {
                 let ready = queue.prefix { ($0.due ?? now) <= now }
                 guard !ready.isEmpty else { continue }
-                state.pending.append(contentsOf: ready)
+                state.pending.append(contentsOf: ready.map(Optional.some))
                 if ready.count == queue.count {
                     state.held[location] = nil
                     if !state.pausedForBuffer.contains(location) { toResume.append(location) }
@@ -249,7 +257,7 @@ final class KafkaSubscription: Sendable {
                 }
             }
             if !state.delayed.isEmpty {
-                state.pending.append(contentsOf: state.delayed.filter { ($0.due ?? now) <= now })
+                state.pending.append(contentsOf: state.delayed.filter { ($0.due ?? now) <= now }.map(Optional.some))
                 state.delayed.removeAll { ($0.due ?? now) <= now }
             }
             pump(&state)
@@ -287,10 +295,21 @@ final class KafkaSubscription: Sendable {
         guard room > 0, state.pendingHead < state.pending.count else { return }
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(min(room, state.pending.count - state.pendingHead))
+        // Deliveries come in runs from one partition: look its epoch up once per run.
+        var lastLocation: KafkaPartition?
+        var lastEpoch: Int?
         while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
-            let queued = state.pending[state.pendingHead]
+            // Moved out, not copied: the slot is done with.
+            guard let queued = state.pending[state.pendingHead].take() else {
+                state.pendingHead += 1
+                continue
+            }
             state.pendingHead += 1
-            guard state.epochs[queued.location] == queued.epoch else { continue }
+            if queued.location != lastLocation {
+                lastLocation = queued.location
+                lastEpoch = state.epochs[queued.location]
+            }
+            guard lastEpoch == queued.epoch else { continue }
             state.nextTag += 1
             let tag = state.nextTag
             state.inFlight[tag] = InFlight(queued: queued)

@@ -4,6 +4,10 @@
  *
  *   raw_bench produce BOOTSTRAP TOPIC COUNT SIZE [--json]   idempotent producer, acks=all, linger.ms=5;
  *                                                          counts a message when its delivery report says stored
+ *   raw_bench produce-headers ...                          the same, each message also carrying the headers
+ *                                                          Courier writes (courier-id: a 36-character id,
+ *                                                          courier-timestamp, courier-ordering-key), so the
+ *                                                          records on the wire are the same size as Courier's
  *   raw_bench consume BOOTSTRAP TOPIC COUNT GROUP [--json]  group consumer, rd_kafka_consumer_poll,
  *                                                          enable.auto.offset.store=false, offset stored per message
  *
@@ -19,6 +23,7 @@
 
 static long delivered, failed;
 static int json;
+static int with_headers;
 
 /* CPU time (user + system) of this process so far, in nanoseconds. */
 static long long cpu_ns(void) {
@@ -30,8 +35,8 @@ static long long cpu_ns(void) {
 
 static void report(const char *step, long count, size_t size, double seconds, long long cpu, const char *extra) {
     if (json)
-        printf("{\"side\":\"raw\",\"step\":\"%s\",\"messages\":%ld,\"size\":%zu,\"msgPerSec\":%.0f,\"cpuNsPerMsg\":%lld}\n",
-               step, count, size, count / seconds, count ? cpu / count : 0);
+        printf("{\"side\":\"%s\",\"step\":\"%s\",\"messages\":%ld,\"size\":%zu,\"msgPerSec\":%.0f,\"cpuNsPerMsg\":%lld}\n",
+               with_headers ? "raw-headers" : "raw", step, count, size, count / seconds, count ? cpu / count : 0);
     else
         printf("%s %ld messages in %.3f s = %.0f msg/s %s, %lld ns CPU/msg\n", step, count, seconds, count / seconds, extra, count ? cpu / count : 0);
 }
@@ -74,9 +79,22 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
         char key[32];
         snprintf(key, sizeof key, "key-%ld", index % 100);
         for (;;) {
-            rd_kafka_resp_err_t err = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-                RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            rd_kafka_resp_err_t err;
+            if (with_headers) {
+                char id[64], timestamp[24];
+                snprintf(id, sizeof id, "%08lx-0000-4000-8000-%012lx", index, index);
+                snprintf(timestamp, sizeof timestamp, "%lld", (long long)(now() * 1000));
+                err = rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                    RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_HEADER("courier-id", id, (ssize_t)strlen(id)),
+                    RD_KAFKA_V_HEADER("courier-timestamp", timestamp, (ssize_t)strlen(timestamp)),
+                    RD_KAFKA_V_HEADER("courier-ordering-key", key, (ssize_t)strlen(key)), RD_KAFKA_V_END);
+            } else {
+                err = rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                    RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            }
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) { rd_kafka_poll(rk, 10); continue; }
             if (err) { fprintf(stderr, "raw_bench: produce: %s\n", rd_kafka_err2str(err)); return 1; }
             break;
@@ -140,7 +158,11 @@ static int consume(const char *bootstrap, const char *topic, long count, const c
 int main(int argc, char **argv) {
     if (argc == 7 && !strcmp(argv[6], "--json")) { json = 1; argc = 6; }
     if (argc == 6 && !strcmp(argv[1], "produce")) return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
+    if (argc == 6 && !strcmp(argv[1], "produce-headers")) {
+        with_headers = 1;
+        return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
+    }
     if (argc == 6 && !strcmp(argv[1], "consume")) return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
-    fprintf(stderr, "usage: raw_bench produce BOOTSTRAP TOPIC COUNT SIZE [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [--json]\n");
+    fprintf(stderr, "usage: raw_bench produce|produce-headers BOOTSTRAP TOPIC COUNT SIZE [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [--json]\n");
     return 2;
 }
