@@ -167,11 +167,12 @@ final class KafkaProducer: Sendable {
                 return
             }
             var refusals: [(Int, RDKafkaProduceRefusal)] = []
-            for (index, message) in messages.enumerated() {
+            // By index, so each message is read in place rather than copied out of the collection.
+            for index in messages.indices {
                 do throws(RDKafkaProduceRefusal) {
-                    try message.produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index))
+                    try messages[index].produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index - messages.startIndex))
                 } catch {
-                    refusals.append((index, error))
+                    refusals.append((index - messages.startIndex, error))
                 }
             }
             guard !refusals.isEmpty else { return }
@@ -186,7 +187,7 @@ final class KafkaProducer: Sendable {
             }
             if finished { continuation.resume(returning: batch.outcomes) }
         }
-        return zip(messages, outcomes).map { message, outcome in result(of: outcome, for: message) }
+        return outcomes.indices.map { offset in result(of: outcomes[offset], for: messages[messages.startIndex + offset]) }
     }
 
     private func result(of outcome: Outcome?, for message: some KafkaProducible) -> Result<(partition: Int32, offset: Int64), CourierError> {
@@ -313,11 +314,15 @@ final class KafkaProducer: Sendable {
             let mask = UInt64(Self.maxBatch - 1)
             let finished = state.withLock { state -> [PendingBatch] in
                 var finished: [PendingBatch] = []
+                // Reports come in runs from one batch: look it up once per run.
+                var current: (id: UInt64, batch: PendingBatch?) = (0, nil)
                 for report in reports {
                     let batchID = report.id >> UInt64(Self.indexBits)
-                    guard let batch = state.pending[batchID] else { continue }
+                    if batchID != current.id { current = (batchID, state.pending[batchID]) }
+                    guard let batch = current.batch else { continue }
                     if batch.record(.report(report), at: Int(report.id & mask)) {
                         state.pending[batchID] = nil
+                        current = (batchID, nil)
                         finished.append(batch)
                     }
                 }
