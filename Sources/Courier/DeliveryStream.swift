@@ -41,28 +41,31 @@ public struct DeliveryStream: AsyncSequence, Sendable {
 
         private let reader: DeliveryReader
         private var buffer: DeliveryBuffer { reader.buffer }
-        private var batch: [Delivery] = []
-        private var position = 0
+        /// What this iterator took from the buffer and has not returned yet.
+        private let unread: UnreadDeliveries
 
-        fileprivate init(reader: DeliveryReader) { self.reader = reader }
+        fileprivate init(reader: DeliveryReader) {
+            self.reader = reader
+            unread = UnreadDeliveries(buffer: reader.buffer)
+        }
 
         /// The next delivery, or `nil` once the stream has ended and everything before the end was read.
         public mutating func next() async throws -> Delivery? {
-            if position == batch.count {
+            if unread.position == unread.batch.count {
                 guard let more = try await buffer.take() else { return nil }
-                batch = more
-                position = 0
+                unread.batch = more
+                unread.position = 0
             }
-            defer { position += 1 }
-            return batch[position]
+            defer { unread.position += 1 }
+            return unread.batch[unread.position]
         }
 
         /// Every delivery that is ready now (waiting for at least one), or `nil` once the stream has ended.
         /// Pipelines that hand deliveries to workers use this to pay one suspension per batch.
         public mutating func nextBatch() async throws -> [Delivery]? {
-            if position < batch.count {
-                defer { batch = []; position = 0 }
-                return Array(batch[position...])
+            if unread.position < unread.batch.count {
+                defer { unread.batch = []; unread.position = 0 }
+                return Array(unread.batch[unread.position...])
             }
             return try await buffer.take()
         }
@@ -100,6 +103,22 @@ final class DeliveryReader: Sendable {
     let buffer: DeliveryBuffer
     init(_ buffer: DeliveryBuffer) { self.buffer = buffer }
     deinit { buffer.cancel() }
+}
+
+/// The deliveries one iterator took from the buffer in a batch and has not returned yet. When the
+/// iterator is let go with some left (a `for try await` loop that ends with `break`), they go back to the
+/// front of the buffer for the next iterator, instead of staying out unsettled and holding prefetch.
+/// Used by one iterating task at a time, as the iterator is.
+final class UnreadDeliveries {
+    private let buffer: DeliveryBuffer
+    var batch: [Delivery] = []
+    var position = 0
+
+    init(buffer: DeliveryBuffer) { self.buffer = buffer }
+
+    deinit {
+        if position < batch.count { buffer.putBack(Array(batch[position...])) }
+    }
 }
 
 /// The lock-protected queue between a transport and the task iterating its stream.
@@ -151,6 +170,21 @@ final class DeliveryBuffer: Sendable {
         // The transport ended it: release the subscription's resources as a close would.
         let onClose = onClose
         Task { await onClose.run() }
+    }
+
+    /// Deliveries an iterator took but did not return, back at the front of the queue (or to a waiting
+    /// iterator). Once the stream was cancelled they are dropped: the close sends them back to the broker.
+    func putBack(_ deliveries: [Delivery]) {
+        let waiter = state.withLock { state -> CheckedContinuation<[Delivery]?, any Error>? in
+            guard !state.cancelled, !state.endDelivered else { return nil }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pending.insert(contentsOf: deliveries, at: 0)
+            return nil
+        }
+        waiter?.resume(returning: deliveries)
     }
 
     /// Everything queued, waiting for at least one delivery; `nil` at the end.

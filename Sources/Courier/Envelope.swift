@@ -66,26 +66,32 @@ public struct Envelope: Sendable, Hashable {
 
     /// A fresh message id: a random (version 4) UUID in lowercase.
     ///
-    /// Built from the standard library's system generator rather than `UUID()`, which on Linux opens
-    /// /dev/urandom on every call: with one id per message that was a file open per publish.
+    /// The random bytes come from the system generator through a shared pool (one system call per 256
+    /// ids) rather than `UUID()`, which on Linux opens /dev/urandom on every call: with one id per message
+    /// that was a file open per publish.
     public static func makeID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in stride(from: 0, to: 16, by: 8) {
-            let word = generator.next() as UInt64
-            for shift in 0..<8 { bytes[index + shift] = UInt8(truncatingIfNeeded: word >> (8 * shift)) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { bytes in
+            RandomBytePool.shared.fill(UnsafeMutableRawBufferPointer(bytes))
+            bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
+            bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+            return String(unsafeUninitializedCapacity: 36) { text in
+                var written = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[written] = UInt8(ascii: "-")
+                        written += 1
+                    }
+                    text[written] = hexDigit(bytes[index] >> 4)
+                    text[written + 1] = hexDigit(bytes[index] & 0x0F)
+                    written += 2
+                }
+                return written
+            }
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// Checks what every transport needs; throws ``CourierError/Code/invalidMessage`` or

@@ -79,6 +79,64 @@ struct ConsumerGroupTests {
         await test.close()
     }
 
+    @Test("breaking out of for-await and dropping the stream without close leaves the group as a close does")
+    func droppedStreamLeavesGroup() async throws {
+        let test = try KafkaTestCluster(topics: ["abandoned": 2])
+        let slowToNotice = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+        let memberA = try await test.transport(slowToNotice)
+        let memberB = try await test.transport(slowToNotice)
+        let sent = try await publish(memberA, topic: "abandoned", count: 20) { "key-\($0)" }
+        let streamB = try await memberB.subscribe(Subscription(topic: "abandoned", group: "pair"))
+        var taken: Delivery?
+        var droppedAt = ContinuousClock.now
+        do {
+            // The stream and its iterator live in this scope only: no close(), no cancellation.
+            let streamA = try await memberA.subscribe(Subscription(topic: "abandoned", group: "pair"))
+            let split = try await eventually {
+                memberA.assignments().flatMap { $0 }.filter { $0.topic == "abandoned" }.count == 1
+                    && memberB.assignments().flatMap { $0 }.filter { $0.topic == "abandoned" }.count == 1
+            }
+            #expect(split)
+            for try await delivery in streamA {
+                try await delivery.ack()
+                taken = delivery
+                break
+            }
+            droppedAt = .now
+        }
+        #expect(taken != nil)
+        let left = try await eventually(.seconds(10)) { memberA.assignments().isEmpty }
+        #expect(left, "the dropped subscription was not closed")
+        let tookOver = try await eventually(.seconds(25)) {
+            memberB.assignments().flatMap { $0 }.filter { $0.topic == "abandoned" }.count == 2
+        }
+        #expect(tookOver)
+        #expect(ContinuousClock.now - droppedAt < .seconds(8.5), "took \(ContinuousClock.now - droppedAt): the member did not leave the group")
+        // Everything but the one the walked-away member acked reaches the other member (with duplicates:
+        // what B held unsettled across the rebalance comes again).
+        let expected = Set(sent.map(\.messageID)).subtracting([taken?.envelope.id].compactMap { $0 })
+        let covered = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var seen = Set<String>()
+                for try await delivery in streamB {
+                    seen.insert(delivery.envelope.id)
+                    try await delivery.ack()
+                    if expected.isSubset(of: seen) { return true }
+                }
+                return false
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        #expect(covered, "the other member did not get every message the dropped one left")
+        await streamB.close()
+        await test.close()
+    }
+
     @Test("at least once across a consumer restart: nothing lost, acked messages not redelivered")
     func atLeastOnceAcrossRestart() async throws {
         let test = try KafkaTestCluster(topics: ["payments": 3])

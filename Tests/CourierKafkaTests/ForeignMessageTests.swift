@@ -15,7 +15,9 @@ struct ForeignMessageTests {
         ) { event in
             if case .deliveries(let list) = event { for report in list where report.error.rawValue == 0 { reports.add(String(report.offset)) } }
         }
-        try raw.produce(RDKafkaOutgoingMessage(topic: "legacy", key: Array("acct-7".utf8), payload: Array("{\"amount\":5}".utf8), headers: [("x-origin", "billing-v1")], id: 1))
+        try raw.produce(topic: "legacy", key: .bytes(Array("acct-7".utf8)), payload: Array("{\"amount\":5}".utf8), id: 1, headerCount: 1) { headers in
+            headers.add("x-origin", "billing-v1")
+        }
         #expect(try await eventually(.seconds(10)) { reports.ids.count == 1 })
         await raw.close(timeout: .seconds(2))
         let offset = try #require(reports.ids.first)

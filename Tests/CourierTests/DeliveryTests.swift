@@ -61,6 +61,24 @@ struct DeliveryTests {
         #expect(closes.value == 1)
     }
 
+    @Test func deliveriesAnIteratorLeftUnreadGoToTheNextIterator() async throws {
+        let (stream, continuation) = DeliveryStream.make {}
+        let settler = RecordingSettler()
+        // One batch of four: the first loop takes all four from the buffer and reads only two.
+        continuation.yield(contentsOf: (1...4).map { delivery(tag: UInt64($0), settler: settler) })
+        var first: [UInt64] = []
+        for try await item in stream {
+            first.append(item.tag)
+            if first.count == 2 { break }
+        }
+        continuation.yield(delivery(tag: 5, settler: settler))
+        continuation.finish()
+        var second: [UInt64] = []
+        for try await item in stream { second.append(item.tag) }
+        #expect(first == [1, 2])
+        #expect(second == [3, 4, 5])
+    }
+
     @Test func streamRethrowsTheTransportsError() async throws {
         let (stream, continuation) = DeliveryStream.make {}
         continuation.finish(throwing: CourierError(.subscriptionLost, "connection lost"))

@@ -3,27 +3,117 @@ import Courier
 import Foundation
 import Synchronization
 
-/// Publishes for one transport and resolves each publish from its delivery report.
+/// Something ``KafkaProducer/send(_:)`` can enqueue with librdkafka.
+protocol KafkaProducible: Sendable {
+    var topic: String { get }
+    /// For error messages.
+    var messageID: String { get }
+    /// Enqueues the message with `id` as its opaque.
+    func produce(on client: RDKafkaProducer, id: UInt64) throws(RDKafkaProduceRefusal)
+}
+
+extension Envelope: KafkaProducible {
+    var messageID: String { id }
+
+    /// As Courier sends an envelope: its ordering key is the Kafka key, its fields travel as headers
+    /// (written straight from the envelope, see ``KafkaWireHeaders``).
+    func produce(on client: RDKafkaProducer, id opaque: UInt64) throws(RDKafkaProduceRefusal) {
+        let key: RDKafkaKey = orderingKey.map { .text($0) } ?? .none
+        try client.produce(topic: topic, key: key, payload: payload, id: opaque, headerCount: KafkaWireHeaders.count(of: self)) { writer in
+            KafkaWireHeaders.write(self) { writer.add($0, $1) }
+        }
+    }
+}
+
+/// A message with explicit key and headers (retry-topic copies, tests).
+struct KafkaOutgoingMessage: KafkaProducible {
+    var topic: String
+    var key: KafkaMessageKey
+    var payload: [UInt8]
+    var headers: [(String, String)]
+    var messageID: String
+
+    init(topic: String, key: [UInt8]?, payload: [UInt8], headers: [(String, String)], messageID: String) {
+        self.topic = topic
+        self.key = key.map { .bytes($0) } ?? .none
+        self.payload = payload
+        self.headers = headers
+        self.messageID = messageID
+    }
+
+    func produce(on client: RDKafkaProducer, id: UInt64) throws(RDKafkaProduceRefusal) {
+        let key: RDKafkaKey = switch self.key {
+        case .none: .none
+        case .bytes(let bytes): .bytes(bytes)
+        case .text(let text): .text(text)
+        }
+        try client.produce(topic: topic, key: key, payload: payload, id: id, headerCount: headers.count) { writer in
+            for (name, value) in headers { writer.add(name, value) }
+        }
+    }
+}
+
+/// A Kafka key: none, bytes, or a string's UTF-8 (sent without a copy).
+enum KafkaMessageKey: Sendable {
+    case none
+    case bytes([UInt8])
+    case text(String)
+}
+
+/// Publishes for one transport and resolves each batch of publishes from its delivery reports.
 ///
-/// Each publish registers a continuation under a numeric id, which travels through librdkafka as the
-/// message's opaque and comes back in the delivery report read by the poll thread. After a fatal error
+/// A batch registers one continuation under a numeric id. Each message carries `batch << 24 | index`
+/// as its opaque, which comes back in its delivery report, read by the poll thread; the batch resumes
+/// once, when its last report has arrived (one wake-up per batch, not per message). After a fatal error
 /// (idempotent producer state lost) the librdkafka handle is replaced by a fresh one: the old one's
 /// outstanding messages are purged and reported, and publishing goes on.
 final class KafkaProducer: Sendable {
-    private struct Pending {
-        var continuation: CheckedContinuation<RDKafkaDeliveryReport, any Error>
-        var generation: Int
+    /// What became of one message of a batch.
+    enum Outcome: Sendable {
+        case report(RDKafkaDeliveryReport)
+        case refused(RDKafkaProduceRefusal)
+        /// Not sent: the transport was shut down before.
+        case shutDown
+        /// No report will come: the handle was replaced or closed first.
+        case orphaned(reason: String)
+    }
+
+    /// A batch waiting for its reports. Only touched under the state lock.
+    private final class PendingBatch: @unchecked Sendable {
+        var outcomes: [Outcome?]
+        var remaining: Int
+        let continuation: CheckedContinuation<[Outcome?], Never>
+        let generation: Int
+
+        init(count: Int, continuation: CheckedContinuation<[Outcome?], Never>, generation: Int) {
+            outcomes = Array(repeating: nil, count: count)
+            remaining = count
+            self.continuation = continuation
+            self.generation = generation
+        }
+
+        /// Records one outcome; true when it was the batch's last.
+        func record(_ outcome: Outcome, at index: Int) -> Bool {
+            guard index < outcomes.count, outcomes[index] == nil else { return false }
+            outcomes[index] = outcome
+            remaining -= 1
+            return remaining == 0
+        }
     }
 
     private struct State {
         var client: RDKafkaProducer?
         var generation = 0
-        var pending: [UInt64: Pending] = [:]
-        var nextID: UInt64 = 0
+        var pending: [UInt64: PendingBatch] = [:]
+        var nextBatch: UInt64 = 0
         var closed = false
         var knownTopics: Set<String> = []
         var topicChecks: [String: Task<Void, any Error>] = [:]
     }
+
+    /// Bits of a message's opaque that hold its index in the batch; the largest batch is 2^24 messages.
+    static let indexBits = 24
+    static let maxBatch = 1 << indexBits
 
     let name: String
     let properties: KafkaProperties
@@ -53,28 +143,75 @@ final class KafkaProducer: Sendable {
     /// Sends one message and waits for its delivery report. Throws ``CourierError`` classified from
     /// `rd_kafka_message_status`: not persisted → retriable, possibly persisted → outcome unknown.
     func send(topic: String, key: [UInt8]?, payload: [UInt8], headers: [(String, String)], messageID: String) async throws -> (partition: Int32, offset: Int64) {
-        let report: RDKafkaDeliveryReport = try await withCheckedThrowingContinuation { continuation in
-            let registered = state.withLock { state -> (UInt64, RDKafkaProducer)? in
+        let message = KafkaOutgoingMessage(topic: topic, key: key, payload: payload, headers: headers, messageID: messageID)
+        return try await send([message])[0].get()
+    }
+
+    /// Enqueues every message, then waits once for all their delivery reports; each message's outcome,
+    /// in order, classified as ``send(topic:key:payload:headers:messageID:)`` does. At most
+    /// ``maxBatch`` messages.
+    func send<Messages: RandomAccessCollection & Sendable>(_ messages: Messages) async -> [Result<(partition: Int32, offset: Int64), CourierError>]
+    where Messages.Element: KafkaProducible, Messages.Index == Int {
+        guard !messages.isEmpty else { return [] }
+        precondition(messages.count <= Self.maxBatch, "KafkaProducer.send takes at most \(Self.maxBatch) messages; the transport splits larger batches")
+        let outcomes = await withCheckedContinuation { (continuation: CheckedContinuation<[Outcome?], Never>) in
+            let registered = state.withLock { state -> (UInt64, PendingBatch, RDKafkaProducer)? in
                 guard !state.closed, let client = state.client else { return nil }
-                state.nextID += 1
-                state.pending[state.nextID] = Pending(continuation: continuation, generation: state.generation)
-                return (state.nextID, client)
+                state.nextBatch += 1
+                let batch = PendingBatch(count: messages.count, continuation: continuation, generation: state.generation)
+                state.pending[state.nextBatch] = batch
+                return (state.nextBatch, batch, client)
             }
-            guard let (id, client) = registered else {
-                continuation.resume(throwing: CourierError.closed("\(name) is shut down; message \(messageID) was not sent", transport: name))
+            guard let (batchID, batch, client) = registered else {
+                continuation.resume(returning: Array(repeating: .shutDown, count: messages.count))
                 return
             }
-            do throws(RDKafkaProduceRefusal) {
-                try client.produce(RDKafkaOutgoingMessage(topic: topic, key: key, payload: payload, headers: headers, id: id))
-            } catch {
-                let pending = state.withLock { $0.pending.removeValue(forKey: id) }
-                pending?.continuation.resume(throwing: refusalError(error, messageID: messageID, topic: topic))
+            var refusals: [(Int, RDKafkaProduceRefusal)] = []
+            // By index, so each message is read in place rather than copied out of the collection.
+            for index in messages.indices {
+                do throws(RDKafkaProduceRefusal) {
+                    try messages[index].produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index - messages.startIndex))
+                } catch {
+                    refusals.append((index - messages.startIndex, error))
+                }
             }
+            guard !refusals.isEmpty else { return }
+            // Refused messages get no report: record them, and resume if the reports are all in already.
+            let finished = state.withLock { state -> Bool in
+                // Gone already when a fatal error or the shutdown orphaned the batch (and resumed it).
+                guard state.pending[batchID] === batch else { return false }
+                var last = false
+                for (index, refusal) in refusals where batch.record(.refused(refusal), at: index) { last = true }
+                if last { state.pending[batchID] = nil }
+                return last
+            }
+            if finished { continuation.resume(returning: batch.outcomes) }
         }
-        if let error = KafkaDeliveryOutcome.error(for: report, messageID: messageID, topic: topic, transport: name) {
-            throw error
+        return outcomes.indices.map { offset in result(of: outcomes[offset], for: messages[messages.startIndex + offset]) }
+    }
+
+    private func result(of outcome: Outcome?, for message: some KafkaProducible) -> Result<(partition: Int32, offset: Int64), CourierError> {
+        switch outcome {
+        case .report(let report):
+            if let error = KafkaDeliveryOutcome.error(for: report, messageID: message.messageID, topic: message.topic, transport: name) {
+                return .failure(error)
+            }
+            return .success((report.partition, report.offset))
+        case .refused(let refusal):
+            return .failure(refusalError(refusal, messageID: message.messageID, topic: message.topic))
+        case .shutDown:
+            return .failure(CourierError.closed("\(name) is shut down; message \(message.messageID) was not sent", transport: name))
+        case .orphaned(let reason):
+            return .failure(orphanError(reason: reason, messageID: message.messageID))
+        case nil:
+            return .failure(orphanError(reason: "the batch ended without it", messageID: message.messageID))
         }
-        return (report.partition, report.offset)
+    }
+
+    private func orphanError(reason: String, messageID: String) -> CourierError {
+        return CourierError.outcomeUnknown(
+            "no delivery report for message \(messageID) arrived before \(reason); Kafka may have stored the message", transport: name
+        )
     }
 
     private func refusalError(_ refusal: RDKafkaProduceRefusal, messageID: String, topic: String) -> CourierError {
@@ -103,7 +240,7 @@ final class KafkaProducer: Sendable {
             if state.knownTopics.contains(topic) { return nil }
             // Concurrent first publishes to a topic share one check instead of one thread each.
             if let running = state.topicChecks[topic] { return running }
-            let check = Task { try await Self.checkTopic(topic, on: client.handle, createTopics: properties.createTopics, transport: name) }
+            let check = Task { [properties, name] in try await Self.checkTopic(topic, on: client.handle, properties: properties, transport: name) }
             state.topicChecks[topic] = check
             return check
         }
@@ -120,29 +257,50 @@ final class KafkaProducer: Sendable {
         }
     }
 
-    /// Asks the cluster about `topic` (on a thread of its own: the call blocks), letting it create the
-    /// topic when allowed, until it exists or it is clear that it will not.
-    private static func checkTopic(_ topic: String, on handle: RDKafkaHandle, createTopics: Bool, transport: String) async throws {
+    /// Asks the cluster about `topic` (on a thread of its own: the calls block) until it exists or it is
+    /// clear that it will not. A missing topic is created where allowed: by the metadata request itself
+    /// on a cluster that auto-creates topics (unless a partition count is configured), otherwise by a
+    /// CreateTopics request with the configured partitions and replication factor.
+    private static func checkTopic(_ topic: String, on handle: RDKafkaHandle, properties: KafkaProperties, transport: String) async throws {
         try await RDKafkaBlocking.run("courier-kafka-metadata") { () throws(CourierError) in
             var lastState = RDKafkaTopicState.missing
+            var askedToCreate = false
             for attempt in 0..<10 {
                 if attempt > 0 { Thread.sleep(forTimeInterval: 0.2) }
                 lastState = try RDKafkaMetadata.topicState(handle, topic: topic, timeoutMilliseconds: 5000).get()
                 if case .exists = lastState { return }
-                if lastState == .missing, !createTopics {
+                guard lastState == .missing else { continue }
+                guard properties.createTopics else {
                     throw CourierError(
                         .unroutable,
                         "Kafka topic \(topic) does not exist and create-topics is false; create the topic, or set create-topics=true",
                         transport: transport
                     )
                 }
+                guard !askedToCreate else { continue }
+                askedToCreate = true
+                let creation = RDKafkaAdmin.createTopic(
+                    handle, topic: topic, partitions: properties.topicPartitions,
+                    replicationFactor: properties.topicReplicationFactor, timeoutMilliseconds: properties.adminTimeoutMilliseconds
+                )
+                if case .refused(let code, let message) = creation {
+                    throw creationRefused(topic, properties: properties, reason: "\(message) (\(RDKafkaError.name(code)))", transport: transport)
+                }
             }
-            throw CourierError(
-                .unroutable,
-                "Kafka topic \(topic) does not exist and the cluster did not create it (last answer: \(lastState)); create it with the partitions you need, or enable auto.create.topics.enable on the brokers",
-                transport: transport
-            )
+            throw creationRefused(topic, properties: properties, reason: "it was still not there after CreateTopics (last answer: \(lastState))", transport: transport)
         }
+    }
+
+    private static func creationRefused(_ topic: String, properties: KafkaProperties, reason: String, transport: String) -> CourierError {
+        let shape = [
+            properties.topicPartitions.map { "\($0) partitions" },
+            properties.topicReplicationFactor.map { "replication factor \($0)" },
+        ].compactMap { $0 }.joined(separator: " and ")
+        return CourierError(
+            .unroutable,
+            "Kafka topic \(topic) does not exist and the cluster did not create it\(shape.isEmpty ? "" : " with \(shape)"): \(reason); create it with the partitions you need, or let this client create topics (CreateTopics permission, or auto.create.topics.enable on the brokers)",
+            transport: transport
+        )
     }
 
     /// Forgets that `topic` exists (after the cluster said it does not).
@@ -153,10 +311,24 @@ final class KafkaProducer: Sendable {
     private func handle(_ event: RDKafkaProducerEvent, generation: Int) {
         switch event {
         case .deliveries(let reports):
-            let resolved = state.withLock { state in
-                reports.compactMap { report in state.pending.removeValue(forKey: report.id).map { ($0.continuation, report) } }
+            let mask = UInt64(Self.maxBatch - 1)
+            let finished = state.withLock { state -> [PendingBatch] in
+                var finished: [PendingBatch] = []
+                // Reports come in runs from one batch: look it up once per run.
+                var current: (id: UInt64, batch: PendingBatch?) = (0, nil)
+                for report in reports {
+                    let batchID = report.id >> UInt64(Self.indexBits)
+                    if batchID != current.id { current = (batchID, state.pending[batchID]) }
+                    guard let batch = current.batch else { continue }
+                    if batch.record(.report(report), at: Int(report.id & mask)) {
+                        state.pending[batchID] = nil
+                        current = (batchID, nil)
+                        finished.append(batch)
+                    }
+                }
+                return finished
             }
-            for (continuation, report) in resolved { continuation.resume(returning: report) }
+            for batch in finished { batch.continuation.resume(returning: batch.outcomes) }
         case .error(let code, let message, let isFatal):
             guard isFatal else {
                 logger.debug("Kafka producer error: \(message)", metadata: ["transport": name, "code": RDKafkaError.name(code)])
@@ -192,14 +364,14 @@ final class KafkaProducer: Sendable {
     }
 
     private func failPending(ofGeneration generation: Int, reason: String) {
-        let orphans = state.withLock { state in
+        let orphans = state.withLock { state -> [PendingBatch] in
             let ids = state.pending.filter { $0.value.generation <= generation }.map(\.key)
             return ids.compactMap { state.pending.removeValue(forKey: $0) }
         }
-        for orphan in orphans {
-            orphan.continuation.resume(throwing: CourierError.outcomeUnknown(
-                "no delivery report arrived before \(reason); Kafka may have stored the message", transport: name
-            ))
+        for batch in orphans {
+            // Removed from the table under the lock, so no report can touch it any more.
+            let outcomes = batch.outcomes.map { $0 ?? .orphaned(reason: reason) }
+            batch.continuation.resume(returning: outcomes)
         }
     }
 
@@ -214,6 +386,9 @@ final class KafkaProducer: Sendable {
         await client.close(timeout: properties.flushTimeout)
         failPending(ofGeneration: generation, reason: "the transport shut down")
     }
+
+    /// The current librdkafka handle (for tests and admin calls).
+    var currentClient: RDKafkaProducer? { state.withLock { $0.client } }
 
     /// Test hook: raises a fatal error on the current handle, as librdkafka would after losing the
     /// idempotent producer's state.

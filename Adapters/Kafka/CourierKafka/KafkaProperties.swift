@@ -13,13 +13,19 @@ struct KafkaProperties: Sendable, Hashable {
     var passthrough: [String: String]
     /// Make missing topics (and the retry topics of consumer groups) when the cluster allows it.
     var createTopics: Bool
+    /// Partitions of topics Courier creates; `nil`: the cluster's default.
+    var topicPartitions: Int?
+    /// Replication factor of topics Courier creates; `nil`: the cluster's default.
+    var topicReplicationFactor: Int?
     /// Messages a subscription buffers beyond what its handler holds before it pauses fetching.
     var consumerBuffer: Int
     /// How long shutdown waits for outstanding delivery reports.
     var flushTimeout: Duration
 
     /// Courier's own options for `kafka://` URLs.
-    static let courierOptionNames: Set<String> = ["create-topics", "consumer-buffer", "flush-timeout-ms"]
+    static let courierOptionNames: Set<String> = [
+        "create-topics", "topic-partitions", "topic-replication-factor", "consumer-buffer", "flush-timeout-ms",
+    ]
 
     /// Short timeouts, so a dead broker is noticed in seconds and the breaker and failover can act,
     /// instead of librdkafka's five-minute message timeout.
@@ -80,6 +86,9 @@ struct KafkaProperties: Sendable, Hashable {
         case let other:
             throw CourierError(.invalidConfiguration, "\(url.redacted): option create-topics=\"\(other)\" must be true or false")
         }
+        topicPartitions = spec.option("topic-partitions") == nil ? nil : try spec.intOption("topic-partitions", default: 1, in: 1...100_000)
+        topicReplicationFactor = spec.option("topic-replication-factor") == nil
+            ? nil : try spec.intOption("topic-replication-factor", default: 1, in: 1...1000)
         consumerBuffer = try spec.intOption("consumer-buffer", default: 1000, in: 1...1_000_000)
         flushTimeout = .milliseconds(try spec.intOption("flush-timeout-ms", default: 10_000, in: 0...3_600_000))
         // Let librdkafka judge every passthrough property now, so a typo fails at load time with its message.
@@ -89,7 +98,10 @@ struct KafkaProperties: Sendable, Hashable {
     /// The producer's properties: defaults, then the user's, then what Courier relies on.
     var producer: [String: String] {
         var result = Self.commonDefaults.merging(Self.producerDefaults) { _, new in new }
-        result["allow.auto.create.topics"] = createTopics ? "true" : "false"
+        // With a partition count (or replication) set, topics are made by CreateTopics with it, not by a
+        // broker's auto-creation with its defaults.
+        let autoCreate = createTopics && topicPartitions == nil && topicReplicationFactor == nil
+        result["allow.auto.create.topics"] = autoCreate ? "true" : "false"
         result.merge(passthrough) { _, user in user }
         result["bootstrap.servers"] = bootstrapServers
         return result
@@ -104,6 +116,11 @@ struct KafkaProperties: Sendable, Hashable {
         // At-least-once rests on this: an offset is stored only once its message is settled.
         result["enable.auto.offset.store"] = "false"
         return result
+    }
+
+    /// How long a CreateTopics request may take (the producer's `request.timeout.ms`).
+    var adminTimeoutMilliseconds: Int32 {
+        Int32(clamping: producer["request.timeout.ms"].flatMap(Int.init) ?? 5000)
     }
 
     /// The largest message librdkafka accepts (`message.max.bytes`, default 1,000,000).

@@ -38,15 +38,19 @@ extension KafkaSubscription: DeliverySettler {
     /// The delivery is done: its offset can be committed once every earlier one is.
     private func finish(tag: UInt64, ignoringSettling: Bool = false) throws(CourierError) {
         try state.withLock { state throws(CourierError) in
-            guard let entry = state.inFlight[tag], ignoringSettling || !entry.settling else { throw alreadySettled(tag) }
-            state.inFlight[tag] = nil
+            // One lookup: take it out, and put it back in the rare case it may not be finished here.
+            guard let entry = state.inFlight.removeValue(forKey: tag) else { throw alreadySettled(tag) }
+            guard ignoringSettling || !entry.settling else {
+                state.inFlight[tag] = entry
+                throw alreadySettled(tag)
+            }
             let location = entry.queued.location
             if state.epochs[location] == entry.queued.epoch,
                let point = state.progress[location]?.settle(entry.queued.offset) {
                 // The poll thread stores it (batched, and always before it commits).
                 state.toStore[location] = point
             }
-            pump(&state)
+            if shouldRefill(state) { pump(&state) }
         }
     }
 
@@ -77,13 +81,12 @@ extension KafkaSubscription: DeliverySettler {
         wire[KafkaRetryTopic.dueHeader] = String(Int64((due.timeIntervalSince1970 * 1000).rounded()))
         wire[KafkaRetryTopic.originalTopicHeader] = envelope.topic
         wire[KafkaRetryTopic.deliveryCountHeader] = String(entry.queued.deliveryCount + 1)
-        _ = try await producer.send(
-            topic: retryTopic,
-            key: entry.queued.key,
-            payload: envelope.payload,
-            headers: wire.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            messageID: envelope.id
+        var copy = KafkaOutgoingMessage(
+            topic: retryTopic, key: nil, payload: envelope.payload,
+            headers: wire.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, messageID: envelope.id
         )
+        copy.key = entry.queued.key
+        _ = try await producer.send([copy])[0].get()
     }
 
     private func alreadySettled(_ tag: UInt64) -> CourierError {

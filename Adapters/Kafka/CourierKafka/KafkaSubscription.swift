@@ -15,7 +15,7 @@ final class KafkaSubscription: Sendable {
         var location: KafkaPartition
         var offset: Int64
         /// The Kafka key, kept for retry-topic copies.
-        var key: [UInt8]?
+        var key: KafkaMessageKey
         /// The decoded message, with any headers a redelivery merged in.
         var envelope: Envelope
         var epoch: Int
@@ -30,7 +30,8 @@ final class KafkaSubscription: Sendable {
 
     struct State {
         var continuation: DeliveryStream.Continuation?
-        var pending: [Queued] = []
+        /// Queued deliveries; those before `pendingHead` were handed out (moved out, left `nil`).
+        var pending: [Queued?] = []
         var pendingHead = 0
         var inFlight: [UInt64: InFlight] = [:]
         var nextTag: UInt64 = 0
@@ -126,6 +127,9 @@ final class KafkaSubscription: Sendable {
 
     private func pollLoop() {
         var fullSince: ContinuousClock.Instant?
+        // Reused every turn, so a turn's batch does not allocate (and fault in) a fresh buffer.
+        var batch: [KafkaRecordDecoding.Decoded] = []
+        batch.reserveCapacity(Self.readBatchLimit)
         while !state.withLock({ $0.closing }) {
             storeSettledOffsets()
             releaseDue()
@@ -145,7 +149,7 @@ final class KafkaSubscription: Sendable {
                 fullSince = nil
                 resumeAfterBuffer()
             }
-            read(upTo: max(room, 1), waitMilliseconds: state.withLock { $0.pendingCount == 0 && $0.held.isEmpty && $0.delayed.isEmpty } ? 100 : 10)
+            read(upTo: max(room, 1), into: &batch, waitMilliseconds: state.withLock { $0.pendingCount == 0 && $0.held.isEmpty && $0.delayed.isEmpty } ? 100 : 10)
         }
         storeSettledOffsets()
         let continuation = state.withLock { state -> DeliveryStream.Continuation? in
@@ -165,21 +169,26 @@ final class KafkaSubscription: Sendable {
     /// How long the buffer may stay full before fetching is paused.
     static let readPauseGrace: Duration = .seconds(1)
 
-    /// One `rd_kafka_consumer_poll` that waits, then more without waiting, up to `limit` messages.
-    private func read(upTo limit: Int, waitMilliseconds: Int32) {
-        var batch: [RDKafkaRecord] = []
-        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds)
+    /// One `rd_kafka_consumer_poll` that waits, then more without waiting, up to `limit` messages,
+    /// each decoded while librdkafka still holds it.
+    private func read(upTo limit: Int, into batch: inout [KafkaRecordDecoding.Decoded], waitMilliseconds: Int32) {
+        batch.removeAll(keepingCapacity: true)
+        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: KafkaRecordDecoding.decode)
         while true {
             switch result {
             case .record(let record): batch.append(record)
             case .error(let code, let message): report(code, message)
             case .nothing: break
             }
-            guard case .record = result, batch.count < min(limit, 1000) else { break }
-            result = consumer.poll(timeoutMilliseconds: 0)
+            guard case .record = result, batch.count < min(limit, Self.readBatchLimit) else { break }
+            result = consumer.poll(timeoutMilliseconds: 0, decode: KafkaRecordDecoding.decode)
         }
         if !batch.isEmpty { ingest(batch) }
+        batch.removeAll(keepingCapacity: true)
     }
+
+    /// The most messages one poll turn reads before handing them over.
+    static let readBatchLimit = 1000
 
     /// Stores the commit points settlements moved, in one call for all partitions. Runs on the poll
     /// thread, so a revoke or close always stores before it commits.
@@ -198,29 +207,33 @@ final class KafkaSubscription: Sendable {
 
     /// Takes a batch from librdkafka: tracks every offset, holds retry copies that are not yet due
     /// (pausing their partition), queues the rest and hands out what prefetch allows.
-    private func ingest(_ batch: [RDKafkaRecord]) {
+    private func ingest(_ batch: [KafkaRecordDecoding.Decoded]) {
         let now = clock.wallClockNow()
-        // Decoding happens here, outside the lock that settlements take.
-        let decoded = batch.map { record in
-            (record, KafkaRecordDecoding.envelope(from: record), KafkaRecordDecoding.dueTime(record))
-        }
         let toPause = state.withLock { state -> [KafkaPartition] in
             var toPause: [KafkaPartition] = []
-            for (record, (envelope, deliveryCount), due) in decoded {
+            state.pending.reserveCapacity(state.pending.count + batch.count)
+            // Records come in runs from one partition: look its epoch and progress up once per run.
+            var run: (location: KafkaPartition, epoch: Int?, progress: KafkaPartitionProgress?)?
+            for record in batch {
                 let location = record.location
-                guard let epoch = state.epochs[location] else { continue }
-                state.progress[location, default: KafkaPartitionProgress()].track(record.offset)
+                if run?.location != location {
+                    if let run, let progress = run.progress { state.progress[run.location] = progress }
+                    run = (location, state.epochs[location], state.epochs[location] == nil ? nil : state.progress.removeValue(forKey: location) ?? KafkaPartitionProgress())
+                }
+                guard let epoch = run?.epoch else { continue }
+                run?.progress?.track(record.offset)
                 let queued = Queued(
                     location: location, offset: record.offset, key: record.key,
-                    envelope: envelope, epoch: epoch, deliveryCount: deliveryCount ?? 1, due: due
+                    envelope: record.envelope, epoch: epoch, deliveryCount: record.deliveryCount ?? 1, due: record.due
                 )
-                if let due, due > now || state.held[location] != nil {
+                if let due = record.due, due > now || state.held[location] != nil {
                     if state.held[location] == nil { toPause.append(location) }
                     state.held[location, default: []].append(queued)
                 } else {
                     state.pending.append(queued)
                 }
             }
+            if let run, let progress = run.progress { state.progress[run.location] = progress }
             pump(&state)
             return toPause
         }
@@ -235,7 +248,7 @@ final class KafkaSubscription: Sendable {
             for (location, queue) in state.held {
                 let ready = queue.prefix { ($0.due ?? now) <= now }
                 guard !ready.isEmpty else { continue }
-                state.pending.append(contentsOf: ready)
+                state.pending.append(contentsOf: ready.map(Optional.some))
                 if ready.count == queue.count {
                     state.held[location] = nil
                     if !state.pausedForBuffer.contains(location) { toResume.append(location) }
@@ -244,7 +257,7 @@ final class KafkaSubscription: Sendable {
                 }
             }
             if !state.delayed.isEmpty {
-                state.pending.append(contentsOf: state.delayed.filter { ($0.due ?? now) <= now })
+                state.pending.append(contentsOf: state.delayed.filter { ($0.due ?? now) <= now }.map(Optional.some))
                 state.delayed.removeAll { ($0.due ?? now) <= now }
             }
             pump(&state)
@@ -274,13 +287,29 @@ final class KafkaSubscription: Sendable {
         consumer.resume(toResume)
     }
 
-    /// Hands out queued deliveries while fewer than `prefetch` are unsettled. Runs under the lock.
+    /// Hands out queued deliveries while fewer than `prefetch` are unsettled, as one batch (one hand-off
+    /// to the stream, whatever its size). Runs under the lock, so batches reach the stream in order.
     func pump(_ state: inout State) {
         guard let continuation = state.continuation, !state.closing else { return }
+        let room = subscription.prefetch - state.inFlight.count
+        guard room > 0, state.pendingHead < state.pending.count else { return }
+        var deliveries: [Delivery] = []
+        deliveries.reserveCapacity(min(room, state.pending.count - state.pendingHead))
+        // Deliveries come in runs from one partition: look its epoch up once per run.
+        var lastLocation: KafkaPartition?
+        var lastEpoch: Int?
         while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
-            let queued = state.pending[state.pendingHead]
+            // Moved out, not copied: the slot is done with.
+            guard let queued = state.pending[state.pendingHead].take() else {
+                state.pendingHead += 1
+                continue
+            }
             state.pendingHead += 1
-            guard state.epochs[queued.location] == queued.epoch else { continue }
+            if queued.location != lastLocation {
+                lastLocation = queued.location
+                lastEpoch = state.epochs[queued.location]
+            }
+            guard lastEpoch == queued.epoch else { continue }
             state.nextTag += 1
             let tag = state.nextTag
             state.inFlight[tag] = InFlight(queued: queued)
@@ -288,12 +317,20 @@ final class KafkaSubscription: Sendable {
                 transport: transportName, topic: queued.envelope.topic, group: subscription.group,
                 partition: Int(queued.location.partition), offset: queued.offset
             )
-            continuation.yield(Delivery(envelope: queued.envelope, deliveryCount: queued.deliveryCount, source: source, tag: tag, settler: self))
+            deliveries.append(Delivery(envelope: queued.envelope, deliveryCount: queued.deliveryCount, source: source, tag: tag, settler: self))
         }
         if state.pendingHead > 1024, state.pendingHead * 2 > state.pending.count {
             state.pending.removeFirst(state.pendingHead)
             state.pendingHead = 0
         }
+        continuation.yield(contentsOf: deliveries)
+    }
+
+    /// Whether a settlement should hand out more at once: when prefetch is small, or half of it is free.
+    /// Otherwise the poll thread's next turn (at most 10 ms away while deliveries wait) does, so a
+    /// busy subscription hands out batches instead of one delivery per settlement.
+    func shouldRefill(_ state: State) -> Bool {
+        state.inFlight.count <= subscription.prefetch / 2 || subscription.prefetch <= 16
     }
 
     /// The partitions assigned to this member right now.

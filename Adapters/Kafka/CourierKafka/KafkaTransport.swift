@@ -59,33 +59,74 @@ public final class KafkaTransport: Transport {
     }
 
     public func publish(_ envelope: Envelope) async throws -> PublishConfirmation {
-        try requireStarted()
+        try await publish(contentsOf: [envelope])[0].get()
+    }
+
+    /// Enqueues the whole batch with librdkafka, then waits once for every delivery report of it (one
+    /// wake-up for the batch, not one per message). Each outcome is classified as for ``publish(_:)``;
+    /// a message that fails validation or whose topic cannot be made fails alone.
+    public func publish(contentsOf envelopes: [Envelope]) async -> [Result<PublishConfirmation, CourierError>] {
         do {
-            try envelope.validate(maxPayloadBytes: properties.maxMessageBytes)
-            try KafkaTopicName.validate(envelope.topic)
+            try requireStarted()
         } catch {
-            throw error.from(transport: name)
+            return Array(repeating: .failure(error), count: envelopes.count)
         }
-        try await producer.ensureTopic(envelope.topic)
-        let headers = envelope.wireHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        let stored: (partition: Int32, offset: Int64)
-        do {
-            stored = try await producer.send(
-                topic: envelope.topic,
-                key: envelope.orderingKey.map { Array($0.utf8) },
-                payload: envelope.payload,
-                headers: headers,
-                messageID: envelope.id
-            )
-        } catch let error as CourierError where error.code == .unroutable {
-            // The topic went away since it was checked: check (or create) it again next time.
-            producer.forgetTopic(envelope.topic)
-            throw error
+        var outcomes = [Result<PublishConfirmation, CourierError>?](repeating: nil, count: envelopes.count)
+        // Topics are checked (name, existence) once per distinct topic, not once per message.
+        var topicErrors: [String: CourierError] = [:]
+        var checkedTopics: Set<String> = []
+        var lastTopic: String?
+        var toSend: [Int] = []
+        toSend.reserveCapacity(envelopes.count)
+        // By index, reading fields in place: copying each envelope out costs a dozen reference counts.
+        for index in envelopes.indices {
+            do throws(CourierError) {
+                try envelopes[index].validate(maxPayloadBytes: properties.maxMessageBytes)
+            } catch {
+                outcomes[index] = .failure(error.from(transport: name))
+                continue
+            }
+            if envelopes[index].topic != lastTopic {
+                let topic = envelopes[index].topic
+                lastTopic = topic
+                if checkedTopics.insert(topic).inserted {
+                    do {
+                        try KafkaTopicName.validate(topic)
+                        try await producer.ensureTopic(topic)
+                    } catch {
+                        topicErrors[topic] = CourierError.wrapping(error, transport: name).from(transport: name)
+                    }
+                }
+            }
+            if !topicErrors.isEmpty, let error = topicErrors[envelopes[index].topic] {
+                outcomes[index] = .failure(error)
+            } else {
+                toSend.append(index)
+            }
         }
-        return PublishConfirmation(
-            messageID: envelope.id, transport: name, topic: envelope.topic,
-            partition: Int(stored.partition), offset: stored.offset
-        )
+        var start = 0
+        while start < toSend.count {
+            let chunk = toSend[start..<min(start + KafkaProducer.maxBatch, toSend.count)]
+            start = chunk.endIndex
+            // The usual case, every envelope sendable, passes the caller's array as it is.
+            let results = chunk.count == envelopes.count
+                ? await producer.send(envelopes)
+                : await producer.send(chunk.map { envelopes[$0] })
+            for (index, result) in zip(chunk, results) {
+                switch result {
+                case .success(let stored):
+                    outcomes[index] = .success(PublishConfirmation(
+                        messageID: envelopes[index].id, transport: name, topic: envelopes[index].topic,
+                        partition: Int(stored.partition), offset: stored.offset
+                    ))
+                case .failure(let error):
+                    // The topic went away since it was checked: check (or create) it again next time.
+                    if error.code == .unroutable { producer.forgetTopic(envelopes[index].topic) }
+                    outcomes[index] = .failure(error)
+                }
+            }
+        }
+        return outcomes.map { $0 ?? .failure(CourierError.outcomeUnknown("the publish ended without an outcome", transport: name)) }
     }
 
     public func subscribe(_ subscription: Subscription) async throws -> DeliveryStream {

@@ -4,7 +4,8 @@ import Courier
 ///
 /// Query parameters and spec options are librdkafka properties (for example `message.timeout.ms`,
 /// `security.protocol`, `sasl.username`), except Courier's own hyphenated options: `create-topics`
-/// (`true`/`false`, default `true`), `consumer-buffer` (messages buffered per subscription before it
+/// (`true`/`false`, default `true`), `topic-partitions` and `topic-replication-factor` (the shape of
+/// topics Courier creates with CreateTopics; default: the cluster's), `consumer-buffer` (messages buffered per subscription before it
 /// pauses fetching, default 1000) and `flush-timeout-ms` (how long shutdown waits for delivery
 /// reports, default 10000). An invalid property fails with librdkafka's own message.
 public struct KafkaTransportFactory: TransportFactory {

@@ -3,24 +3,38 @@ import Courier
 import Foundation
 import Synchronization
 
-/// A message read by `rd_kafka_consumer_poll`, copied out of librdkafka.
-struct RDKafkaRecord: Sendable {
-    var topic: String
-    var partition: Int32
-    var offset: Int64
-    var key: [UInt8]?
-    var payload: [UInt8]
-    /// Header values decoded as UTF-8; for a repeated name the last value wins.
-    var headers: [String: String]
+/// A message read by `rd_kafka_consumer_poll`, seen in librdkafka's memory: valid only inside the
+/// `decode` closure of ``RDKafkaConsumer/poll(timeoutMilliseconds:decode:)``, which copies out what it keeps.
+struct RDKafkaMessageView {
+    let topic: String
+    let partition: Int32
+    let offset: Int64
+    let key: UnsafeRawBufferPointer?
+    let payload: UnsafeRawBufferPointer
     /// Milliseconds since 1970, when the message carries a timestamp.
-    var timestamp: Int64?
+    let timestamp: Int64?
+    fileprivate let headers: OpaquePointer?
 
     var location: KafkaPartition { KafkaPartition(topic: topic, partition: partition) }
+
+    /// Calls `body` with each header's name and value bytes (`nil` for a null value), in wire order.
+    func forEachHeader(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer?) -> Void) {
+        guard let headers else { return }
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            index += 1
+            guard let name else { continue }
+            body(UnsafeRawBufferPointer(start: name, count: strlen(name)), value.map { UnsafeRawBufferPointer(start: $0, count: size) })
+        }
+    }
 }
 
 /// What one poll returned.
-enum RDKafkaPollResult {
-    case record(RDKafkaRecord)
+enum RDKafkaPollResult<Decoded> {
+    case record(Decoded)
     case error(code: rd_kafka_resp_err_t, message: String)
     case nothing
 }
@@ -50,7 +64,9 @@ final class RDKafkaConsumer: @unchecked Sendable {
         }
     }
 
-    func poll(timeoutMilliseconds: Int32) -> RDKafkaPollResult {
+    /// Polls once; a message is handed to `decode` while librdkafka still holds it, so only what
+    /// `decode` keeps is copied.
+    func poll<Decoded>(timeoutMilliseconds: Int32, decode: (RDKafkaMessageView) -> Decoded) -> RDKafkaPollResult<Decoded> {
         guard let message = rd_kafka_consumer_poll(handle.pointer, timeoutMilliseconds) else { return .nothing }
         defer { rd_kafka_message_destroy(message) }
         let value = message.pointee
@@ -60,15 +76,18 @@ final class RDKafkaConsumer: @unchecked Sendable {
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        return .record(RDKafkaRecord(
+        var headers: OpaquePointer?
+        if rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR { headers = nil }
+        let view = RDKafkaMessageView(
             topic: value.rkt.map(topicName) ?? "",
             partition: value.partition,
             offset: value.offset,
-            key: value.key.map { Array(UnsafeRawBufferPointer(start: $0, count: value.key_len)) },
-            payload: value.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: value.len)) } ?? [],
-            headers: Self.headers(of: message),
-            timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
-        ))
+            key: value.key.map { UnsafeRawBufferPointer(start: $0, count: value.key_len) },
+            payload: UnsafeRawBufferPointer(start: value.payload, count: value.payload == nil ? 0 : value.len),
+            timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp,
+            headers: headers
+        )
+        return .record(decode(view))
     }
 
     private func topicName(_ topic: OpaquePointer) -> String {
@@ -78,23 +97,6 @@ final class RDKafkaConsumer: @unchecked Sendable {
         let name = cName.map { String(cString: $0) } ?? ""
         topicNames[topic] = name
         return name
-    }
-
-    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [String: String] {
-        var headers: OpaquePointer?
-        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return [:] }
-        var result: [String: String] = [:]
-        var index = 0
-        var name: UnsafePointer<CChar>?
-        var value: UnsafeRawPointer?
-        var size = 0
-        while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            index += 1
-            guard let name else { continue }
-            let bytes = value.map { UnsafeRawBufferPointer(start: $0, count: size) }
-            result[String(cString: name)] = bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        }
-        return result
     }
 
     /// Stores the next offsets to commit. Thread-safe; fails quietly for partitions no longer assigned.

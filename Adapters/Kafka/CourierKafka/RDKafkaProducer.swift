@@ -19,14 +19,26 @@ enum RDKafkaProducerEvent: Sendable {
     case error(code: rd_kafka_resp_err_t, message: String, isFatal: Bool)
 }
 
-/// One message to produce. The key, when set, picks the partition (librdkafka's default partitioner).
-struct RDKafkaOutgoingMessage {
-    var topic: String
-    var key: [UInt8]?
-    var payload: [UInt8]
-    var headers: [(String, String)]
-    /// Comes back in the delivery report.
-    var id: UInt64
+/// The Kafka key of a message to produce: none, bytes, or the UTF-8 of a string (no copy).
+enum RDKafkaKey {
+    case none
+    case bytes([UInt8])
+    case text(String)
+}
+
+/// Adds headers to a message being produced, straight from Swift strings (no intermediate copies).
+struct RDKafkaHeaderWriter {
+    fileprivate let headers: OpaquePointer
+
+    func add(_ name: String, _ value: String) {
+        var name = name
+        var value = value
+        name.withUTF8 { name in
+            value.withUTF8 { value in
+                _ = rd_kafka_header_add(headers, name.baseAddress, name.count, value.baseAddress, value.count)
+            }
+        }
+    }
 }
 
 /// A librdkafka producer. Delivery reports and errors are read from its event queue by one dedicated
@@ -53,41 +65,42 @@ final class RDKafkaProducer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Enqueues one message; its outcome arrives later as a delivery report. Throws the error code when
-    /// librdkafka refuses it at once (queue full, too large, fatal state, ...).
-    func produce(_ message: RDKafkaOutgoingMessage) throws(RDKafkaProduceRefusal) {
-        guard let headers = rd_kafka_headers_new(message.headers.count) else {
+    /// Enqueues one message; its outcome arrives later as a delivery report carrying `id`. Throws the
+    /// error code when librdkafka refuses it at once (queue full, too large, fatal state, ...).
+    /// `writeHeaders` adds the message's headers (`headerCount` of them, a sizing hint).
+    func produce(
+        topic: String, key: RDKafkaKey, payload: [UInt8], id: UInt64,
+        headerCount: Int, writeHeaders: (RDKafkaHeaderWriter) -> Void
+    ) throws(RDKafkaProduceRefusal) {
+        guard let headers = rd_kafka_headers_new(headerCount) else {
             throw RDKafkaProduceRefusal(code: RD_KAFKA_RESP_ERR__FAIL, message: "could not allocate headers")
         }
-        for (name, value) in message.headers {
-            let bytes = Array(value.utf8)
-            bytes.withUnsafeBytes { value in
-                _ = rd_kafka_header_add(headers, name, -1, value.baseAddress, value.count)
-            }
-        }
-        let error: OpaquePointer? = message.topic.withCString { topic in
-            message.payload.withUnsafeBytes { payload in
-                withKey(message.key) { key in
-                    var fields = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 6)
-                    fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                    fields[0].u.cstr = topic
-                    fields[1].vtype = RD_KAFKA_VTYPE_VALUE
-                    fields[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: payload.baseAddress)
-                    fields[1].u.mem.size = payload.count
-                    fields[2].vtype = RD_KAFKA_VTYPE_OPAQUE
-                    fields[2].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(message.id))
-                    fields[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    fields[3].u.i = RD_KAFKA_MSG_F_COPY
-                    fields[4].vtype = RD_KAFKA_VTYPE_HEADERS
-                    fields[4].u.headers = headers
-                    var count = 5
-                    if let key {
-                        fields[5].vtype = RD_KAFKA_VTYPE_KEY
-                        fields[5].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                        fields[5].u.mem.size = key.count
-                        count = 6
+        writeHeaders(RDKafkaHeaderWriter(headers: headers))
+        let error: OpaquePointer? = topic.withCString { topic in
+            payload.withUnsafeBytes { payload in
+                withKey(key) { key in
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { fields in
+                        fields.initialize(repeating: rd_kafka_vu_t())
+                        fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                        fields[0].u.cstr = topic
+                        fields[1].vtype = RD_KAFKA_VTYPE_VALUE
+                        fields[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: payload.baseAddress)
+                        fields[1].u.mem.size = payload.count
+                        fields[2].vtype = RD_KAFKA_VTYPE_OPAQUE
+                        fields[2].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id))
+                        fields[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        fields[3].u.i = RD_KAFKA_MSG_F_COPY
+                        fields[4].vtype = RD_KAFKA_VTYPE_HEADERS
+                        fields[4].u.headers = headers
+                        var count = 5
+                        if let key {
+                            fields[5].vtype = RD_KAFKA_VTYPE_KEY
+                            fields[5].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            fields[5].u.mem.size = key.count
+                            count = 6
+                        }
+                        return rd_kafka_produceva(handle.pointer, fields.baseAddress, count)
                     }
-                    return rd_kafka_produceva(handle.pointer, fields, count)
                 }
             }
         }
@@ -99,9 +112,15 @@ final class RDKafkaProducer: @unchecked Sendable {
         throw refusal
     }
 
-    private func withKey<R>(_ key: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-        guard let key else { return body(nil) }
-        return key.withUnsafeBytes { body($0) }
+    private func withKey<R>(_ key: RDKafkaKey, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        switch key {
+        case .none:
+            return body(nil)
+        case .bytes(let bytes):
+            return bytes.withUnsafeBytes { body($0) }
+        case .text(var text):
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// Messages librdkafka still holds (queued or in flight).

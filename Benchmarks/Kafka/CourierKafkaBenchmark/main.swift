@@ -1,11 +1,13 @@
 // The Courier side of the Kafka benchmark: the same work as raw/raw_bench.c, through CourierKafka.
 //
-//   CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [IN-FLIGHT]   publish and await each confirmation,
-//                                                                          IN-FLIGHT concurrent publishers (default 1000)
-//   CourierKafkaBenchmark consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH]   subscribe as GROUP and ack every delivery
-//                                                                          (default prefetch 1000)
+//   CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [BATCH [CONCURRENCY]] [--json]
+//       publish COUNT messages with Transport.publish(contentsOf:) in batches of BATCH (default 1000),
+//       CONCURRENCY batches in flight at once (default 8), and count those confirmed (acks=all)
+//   CourierKafkaBenchmark consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH] [--json]
+//       subscribe as GROUP (prefetch default 1000) and ack every delivery
 //
-// Prints one line in raw_bench's format.
+// Prints one line in raw_bench's format, or with --json one JSON object:
+// {"side":"courier","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C}
 import Courier
 import CourierKafka
 import Foundation
@@ -21,68 +23,113 @@ func makeTransport(_ bootstrap: String) async throws -> any Transport {
     return transport
 }
 
-func produce(bootstrap: String, topic: String, count: Int, size: Int, inFlight: Int) async throws {
+/// CPU time (user + system) this process has used so far, in nanoseconds.
+func cpuNanoseconds() -> Int64 {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Int64(usage.ru_utime.tv_sec) * 1_000_000_000 + Int64(usage.ru_utime.tv_usec) * 1000
+    let system = Int64(usage.ru_stime.tv_sec) * 1_000_000_000 + Int64(usage.ru_stime.tv_usec) * 1000
+    return user + system
+}
+
+/// Wall-clock and CPU time from its creation until ``stop()``.
+struct Measurement {
+    let start = ContinuousClock.now
+    let cpuStart = cpuNanoseconds()
+
+    /// Seconds and CPU nanoseconds since the start.
+    func stop() -> (seconds: Double, cpuNanoseconds: Int64) {
+        let elapsed = ContinuousClock.now - start
+        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, cpuNanoseconds() - cpuStart)
+    }
+}
+
+func produce(bootstrap: String, topic: String, count: Int, size: Int, batchSize: Int, concurrency: Int) async throws -> (Int, Int, (seconds: Double, cpuNanoseconds: Int64)) {
     let transport = try await makeTransport(bootstrap)
     let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
     // Topic metadata is fetched on first use; do that outside the timed part, as raw_bench's first produce does.
     _ = try await transport.publish(Envelope(topic: topic, payload: payload, orderingKey: "warm-up"))
-    let start = ContinuousClock.now
-    // IN-FLIGHT concurrent publishers, each awaiting its confirmations one after another, as many
-    // concurrent request handlers would (not one task per message).
-    let confirmed = try await withThrowingTaskGroup(of: Int.self, returning: Int.self) { group in
-        for worker in 0..<inFlight {
+    let measurement = Measurement()
+    let batches = stride(from: 0, to: count, by: batchSize).map { $0..<min($0 + batchSize, count) }
+    // CONCURRENCY workers, each building a batch of envelopes, publishing it and awaiting its outcomes.
+    let (confirmed, failed) = try await withThrowingTaskGroup(of: (Int, Int).self, returning: (Int, Int).self) { group in
+        for worker in 0..<concurrency {
             group.addTask {
-                var sent = 0
-                for index in stride(from: worker, to: count, by: inFlight) {
-                    _ = try await transport.publish(Envelope(topic: topic, payload: payload, orderingKey: "key-\(index % 100)"))
-                    sent += 1
+                var confirmed = 0
+                var failed = 0
+                for batch in stride(from: worker, to: batches.count, by: concurrency).map({ batches[$0] }) {
+                    let envelopes = batch.map { Envelope(topic: topic, payload: payload, orderingKey: "key-\($0 % 100)") }
+                    for outcome in await transport.publish(contentsOf: envelopes) {
+                        if case .success = outcome { confirmed += 1 } else { failed += 1 }
+                    }
                 }
-                return sent
+                return (confirmed, failed)
             }
         }
-        return try await group.reduce(0, +)
+        return try await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
     }
-    report("produce", confirmed, since: start, extra: "(0 failed)")
+    let result = (confirmed, failed, measurement.stop())
     await transport.shutdown()
+    return result
 }
 
-func consume(bootstrap: String, topic: String, count: Int, group: String, prefetch: Int) async throws {
+func consume(bootstrap: String, topic: String, count: Int, group: String, prefetch: Int) async throws -> (Int, Int, (seconds: Double, cpuNanoseconds: Int64)) {
     let transport = try await makeTransport(bootstrap)
     let stream = try await transport.subscribe(Subscription(topic: topic, group: group, prefetch: prefetch))
     var received = 0
     var bytes = 0
-    var start = ContinuousClock.now
+    var measurement: Measurement?
     for try await delivery in stream {
-        if received == 0 { start = .now }
+        if measurement == nil { measurement = Measurement() }
         bytes += delivery.envelope.payload.count
         received += 1
         try await delivery.ack()
         if received >= count { break }
     }
-    report("consume", received, since: start, extra: "(\(bytes) payload bytes)")
+    let result = (received, bytes, (measurement ?? Measurement()).stop())
     await stream.close()
     await transport.shutdown()
+    return result
 }
 
-func report(_ mode: String, _ count: Int, since start: ContinuousClock.Instant, extra: String) {
-    let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    print("\(mode) \(count) messages in \(String(format: "%.3f", seconds)) s = \(Int((Double(count) / seconds).rounded())) msg/s \(extra)")
+func report(_ step: String, _ count: Int, size: Int, _ measurement: (seconds: Double, cpuNanoseconds: Int64), extra: String, json: Bool) {
+    let (seconds, cpu) = measurement
+    let rate = Int((Double(count) / seconds).rounded())
+    let cpuPerMessage = count > 0 ? Int(cpu / Int64(count)) : 0
+    if json {
+        print(#"{"side":"courier","step":"\#(step)","messages":\#(count),"size":\#(size),"msgPerSec":\#(rate),"cpuNsPerMsg":\#(cpuPerMessage)}"#)
+    } else {
+        print("\(step) \(count) messages in \(String(format: "%.3f", seconds)) s = \(rate) msg/s \(extra), \(cpuPerMessage) ns CPU/msg")
+    }
 }
 
-let arguments = CommandLine.arguments
+let json = CommandLine.arguments.contains("--json")
+let arguments = CommandLine.arguments.filter { $0 != "--json" }
 guard arguments.count >= 6, let count = Int(arguments[4]), count > 0 else {
-    fail("usage: CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [IN-FLIGHT] | consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH]")
+    fail("usage: CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [BATCH [CONCURRENCY]] [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH] [--json]")
+}
+func optionalNumber(_ index: Int, default value: Int, _ name: String) -> Int {
+    guard arguments.count > index else { return value }
+    guard let number = Int(arguments[index]), number >= 1 else { fail("\(name) must be a whole number of at least 1, not \(arguments[index])") }
+    return number
 }
 do {
     switch arguments[1] {
     case "produce":
         guard let size = Int(arguments[5]), size >= 0 else { fail("SIZE must be a number of bytes") }
-        let inFlight = arguments.count > 6 ? Int(arguments[6]) ?? 1000 : 1000
-        try await produce(bootstrap: arguments[2], topic: arguments[3], count: count, size: size, inFlight: max(1, inFlight))
+        let batch = optionalNumber(6, default: 1000, "BATCH")
+        let concurrency = optionalNumber(7, default: 8, "CONCURRENCY")
+        let (confirmed, failed, measurement) = try await produce(
+            bootstrap: arguments[2], topic: arguments[3], count: count, size: size, batchSize: batch, concurrency: concurrency
+        )
+        report("produce", confirmed, size: size, measurement, extra: "(\(failed) failed)", json: json)
+        if failed > 0 { exit(1) }
     case "consume":
-        let prefetch = arguments.count > 6 ? Int(arguments[6]) ?? 1000 : 1000
-        try await consume(bootstrap: arguments[2], topic: arguments[3], count: count, group: arguments[5], prefetch: max(1, prefetch))
+        let prefetch = optionalNumber(6, default: 1000, "PREFETCH")
+        let (received, bytes, measurement) = try await consume(
+            bootstrap: arguments[2], topic: arguments[3], count: count, group: arguments[5], prefetch: prefetch
+        )
+        report("consume", received, size: received > 0 ? bytes / received : 0, measurement, extra: "(\(bytes) payload bytes)", json: json)
     default:
         fail("mode must be produce or consume")
     }

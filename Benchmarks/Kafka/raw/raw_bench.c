@@ -2,20 +2,44 @@
  * Raw librdkafka baseline for the Courier Kafka benchmark: the same work as CourierKafkaBenchmark with the
  * same settings, in plain C.
  *
- *   raw_bench produce BOOTSTRAP TOPIC COUNT SIZE      idempotent producer, acks=all, linger.ms=5;
- *                                                    counts a message when its delivery report says stored
- *   raw_bench consume BOOTSTRAP TOPIC COUNT GROUP     group consumer, rd_kafka_consumer_poll,
- *                                                    enable.auto.offset.store=false, offset stored per message
+ *   raw_bench produce BOOTSTRAP TOPIC COUNT SIZE [--json]   idempotent producer, acks=all, linger.ms=5;
+ *                                                          counts a message when its delivery report says stored
+ *   raw_bench produce-headers ...                          the same, each message also carrying the headers
+ *                                                          Courier writes (courier-id: a 36-character id,
+ *                                                          courier-timestamp, courier-ordering-key), so the
+ *                                                          records on the wire are the same size as Courier's
+ *   raw_bench consume BOOTSTRAP TOPIC COUNT GROUP [--json]  group consumer, rd_kafka_consumer_poll,
+ *                                                          enable.auto.offset.store=false, offset stored per message
  *
- * Prints one line: "<mode> <count> messages in <seconds> s = <rate> msg/s".
+ * Prints one line: "<mode> <count> messages in <seconds> s = <rate> msg/s ...", or with --json one JSON object:
+ * {"side":"raw","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C}
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <librdkafka/rdkafka.h>
 
 static long delivered, failed;
+static int json;
+static int with_headers;
+
+/* CPU time (user + system) of this process so far, in nanoseconds. */
+static long long cpu_ns(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000LL
+         + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000LL;
+}
+
+static void report(const char *step, long count, size_t size, double seconds, long long cpu, const char *extra) {
+    if (json)
+        printf("{\"side\":\"%s\",\"step\":\"%s\",\"messages\":%ld,\"size\":%zu,\"msgPerSec\":%.0f,\"cpuNsPerMsg\":%lld}\n",
+               with_headers ? "raw-headers" : "raw", step, count, size, count / seconds, count ? cpu / count : 0);
+    else
+        printf("%s %ld messages in %.3f s = %.0f msg/s %s, %lld ns CPU/msg\n", step, count, seconds, count / seconds, extra, count ? cpu / count : 0);
+}
 
 static double now(void) {
     struct timespec ts;
@@ -50,13 +74,27 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
     char *payload = malloc(size);
     memset(payload, 'x', size);
     double start = now();
+    long long cpu_start = cpu_ns();
     for (long index = 0; index < count; index++) {
         char key[32];
         snprintf(key, sizeof key, "key-%ld", index % 100);
         for (;;) {
-            rd_kafka_resp_err_t err = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-                RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            rd_kafka_resp_err_t err;
+            if (with_headers) {
+                char id[64], timestamp[24];
+                snprintf(id, sizeof id, "%08lx-0000-4000-8000-%012lx", index, index);
+                snprintf(timestamp, sizeof timestamp, "%lld", (long long)(now() * 1000));
+                err = rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                    RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_HEADER("courier-id", id, (ssize_t)strlen(id)),
+                    RD_KAFKA_V_HEADER("courier-timestamp", timestamp, (ssize_t)strlen(timestamp)),
+                    RD_KAFKA_V_HEADER("courier-ordering-key", key, (ssize_t)strlen(key)), RD_KAFKA_V_END);
+            } else {
+                err = rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+                    RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            }
             if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) { rd_kafka_poll(rk, 10); continue; }
             if (err) { fprintf(stderr, "raw_bench: produce: %s\n", rd_kafka_err2str(err)); return 1; }
             break;
@@ -65,7 +103,10 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
     }
     while (delivered + failed < count) rd_kafka_poll(rk, 10);
     double seconds = now() - start;
-    printf("produce %ld messages in %.3f s = %.0f msg/s (%ld failed)\n", delivered, seconds, delivered / seconds, failed);
+    long long cpu = cpu_ns() - cpu_start;
+    char extra[64];
+    snprintf(extra, sizeof extra, "(%ld failed)", failed);
+    report("produce", delivered, size, seconds, cpu, extra);
     rd_kafka_destroy(rk);
     free(payload);
     return failed ? 1 : 0;
@@ -90,11 +131,12 @@ static int consume(const char *bootstrap, const char *topic, long count, const c
     long received = 0;
     size_t bytes = 0;
     double start = 0;
+    long long cpu_start = 0;
     while (received < count) {
         rd_kafka_message_t *message = rd_kafka_consumer_poll(rk, 100);
         if (!message) continue;
         if (!message->err) {
-            if (received == 0) start = now();
+            if (received == 0) { start = now(); cpu_start = cpu_ns(); }
             rd_kafka_headers_t *headers = NULL;
             rd_kafka_message_headers(message, &headers);
             bytes += message->len;
@@ -104,15 +146,23 @@ static int consume(const char *bootstrap, const char *topic, long count, const c
         rd_kafka_message_destroy(message);
     }
     double seconds = now() - start;
-    printf("consume %ld messages in %.3f s = %.0f msg/s (%zu payload bytes)\n", received, seconds, received / seconds, bytes);
+    long long cpu = cpu_ns() - cpu_start;
+    char extra[64];
+    snprintf(extra, sizeof extra, "(%zu payload bytes)", bytes);
+    report("consume", received, received ? bytes / received : 0, seconds, cpu, extra);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return 0;
 }
 
 int main(int argc, char **argv) {
+    if (argc == 7 && !strcmp(argv[6], "--json")) { json = 1; argc = 6; }
     if (argc == 6 && !strcmp(argv[1], "produce")) return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
+    if (argc == 6 && !strcmp(argv[1], "produce-headers")) {
+        with_headers = 1;
+        return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
+    }
     if (argc == 6 && !strcmp(argv[1], "consume")) return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
-    fprintf(stderr, "usage: raw_bench produce BOOTSTRAP TOPIC COUNT SIZE | consume BOOTSTRAP TOPIC COUNT GROUP\n");
+    fprintf(stderr, "usage: raw_bench produce|produce-headers BOOTSTRAP TOPIC COUNT SIZE [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [--json]\n");
     return 2;
 }
