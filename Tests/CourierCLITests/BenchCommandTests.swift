@@ -33,7 +33,12 @@ struct BenchCommandTests {
         #expect(report.rows.map(\.name) == [
             "bare subscription, ack each", "+ consumer (slots, recoverability, DLQ armed)",
             "+ idempotency check (memory store)", "+ handler breaker (full pipeline)",
+            "full pipeline, SQLite store instead",
         ])
+        // The SQLite row is beside the ladder: the pipeline's overhead ends at the full (memory store) pipeline.
+        #expect(report.rows.map(\.besideLadder) == [nil, nil, nil, nil, true])
+        let bare = try #require(report.rows.first).wallNanosecondsPerMessage.median
+        #expect(report.pipelineOverheadNanoseconds == report.rows[3].wallNanosecondsPerMessage.median - bare)
     }
 
     @Test("latency on memory: percentiles of confirmed publish and end to end, in order")
