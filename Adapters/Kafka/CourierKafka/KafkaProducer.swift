@@ -334,7 +334,7 @@ final class KafkaProducer: Sendable {
                 logger.debug("Kafka producer error: \(message)", metadata: ["transport": name, "code": RDKafkaError.name(code)])
                 return
             }
-            logger.error(
+            logger.info(
                 "Kafka producer hit a fatal error (\(RDKafkaError.name(code)): \(message)); recreating the producer",
                 metadata: ["transport": name]
             )
@@ -352,7 +352,7 @@ final class KafkaProducer: Sendable {
             do {
                 state.client = try makeClient(generation: state.generation)
             } catch {
-                logger.error("could not recreate the Kafka producer: \(error)", metadata: ["transport": name])
+                logger.info("could not recreate the Kafka producer: \(error)", metadata: ["transport": name])
             }
             return old
         }

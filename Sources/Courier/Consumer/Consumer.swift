@@ -239,7 +239,7 @@ public final class Consumer: Sendable {
                     queue.push(batch)
                 }
             } catch {
-                logger.warning("consumer of \(configuration.topic) lost its subscription on \(transport.name): \(error)")
+                logger.info("consumer of \(configuration.topic) lost its subscription on \(transport.name): \(error)")
             }
             if isStopping { return }
             try? await clock.sleep(for: configuration.resubscribeDelay)
@@ -296,7 +296,7 @@ public final class Consumer: Sendable {
                     break
                 }
             } catch {
-                logger.warning("idempotency store failed for \(envelope.id): \(error); the message is handed back")
+                logger.info("idempotency store failed for \(envelope.id): \(error); the message is handed back")
                 try? await delivery.nack(requeue: true)
                 return
             }
@@ -316,7 +316,7 @@ public final class Consumer: Sendable {
                         try await store.complete(envelope.idempotencyKey)
                     } catch {
                         // The effect happened: ack anyway, but say that a twin may run again after the lease.
-                        logger.warning("idempotency store could not mark \(envelope.idempotencyKey) done (\(error)); a duplicate arriving after the lease may run again")
+                        logger.info("idempotency store could not mark \(envelope.idempotencyKey) done (\(error)); a duplicate arriving after the lease may run again")
                     }
                 }
                 try? await delivery.ack()
@@ -348,11 +348,11 @@ public final class Consumer: Sendable {
                         metrics(delivery)?.redelivered.increment(by: 1)
                     } catch let failure as CourierError where failure.code == .unsupported {
                         // A policy action the transport cannot perform is downgraded, loudly, never ignored.
-                        logger.warning("\(delivery.source.transport) cannot redeliver later (\(failure.message)); dead-lettering \(envelope.id) instead")
+                        logger.info("\(delivery.source.transport) cannot redeliver later (\(failure.message)); dead-lettering \(envelope.id) instead")
                         await deadLetter(delivery, error: error, reason: "redelivery-unsupported", attempts: earlierFailures + attempt)
                     } catch {
                         // The delivery's channel is gone: the broker delivers it again by itself.
-                        logger.warning("could not schedule redelivery of \(envelope.id): \(error)")
+                        logger.info("could not schedule redelivery of \(envelope.id): \(error)")
                         try? await delivery.nack(requeue: true)
                     }
                     return
@@ -380,7 +380,7 @@ public final class Consumer: Sendable {
             counters.consumed.increment()
             metrics(delivery)?.consumed.increment(by: 1)
         } catch {
-            logger.warning("at-most-once handler failed for \(delivery.envelope.id); the message is dropped by choice: \(error)")
+            logger.info("at-most-once handler failed for \(delivery.envelope.id); the message is dropped by choice: \(error)")
             counters.lostByChoice.increment()
         }
     }
@@ -403,10 +403,10 @@ public final class Consumer: Sendable {
             try? await delivery.ack()
             counters.deadLettered.increment()
             metrics(delivery)?.deadLettered.increment(by: 1)
-            logger.warning("dead-lettered \(delivery.envelope.id) to \(letter.topic): \(reason): \(error)")
+            logger.info("dead-lettered \(delivery.envelope.id) to \(letter.topic): \(reason): \(error)")
             emit(.deadLettered(messageID: delivery.envelope.id, reason: reason, topic: letter.topic))
         } catch {
-            logger.error("could not dead-letter \(delivery.envelope.id) (\(error)); it will be delivered again")
+            logger.info("could not dead-letter \(delivery.envelope.id) (\(error)); it will be delivered again")
             try? await delivery.redeliver(after: configuration.resubscribeDelay)
         }
     }
@@ -442,7 +442,7 @@ public final class Consumer: Sendable {
         switch transition.to {
         case .open:
             counters.pauses.increment()
-            logger.warning("handler breaker opened; consumption of \(configuration.topic) pauses: \(transition.reason)")
+            logger.info("handler breaker opened; consumption of \(configuration.topic) pauses: \(transition.reason)")
             emit(.paused(reason: transition.reason))
         case .closed where transition.from == .halfOpen:
             emit(.resumed)
