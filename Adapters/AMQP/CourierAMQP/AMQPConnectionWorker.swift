@@ -57,6 +57,7 @@ final class AMQPConnectionWorker {
     func run() {
         while true {
             for command in mailbox.takeAll() { handle(command) }
+            takeQueuedAcks()
             flushAcks()
             switch link {
             case .idle:
@@ -90,6 +91,11 @@ final class AMQPConnectionWorker {
             beginShutdown(continuation)
         case .settleLater(let consumerID, let tag, let action):
             settleLater(consumerID: consumerID, tag: tag, action)
+        case .acksQueued:
+            // Taken with every other subscription's after the commands (takeQueuedAcks).
+            break
+        case .publishBatch(let messages, let continuation):
+            publish(batch: messages, continuation)
         case .release:
             if shutdownDeadline == nil { beginShutdown(nil) }
         case .delete(let object, let continuation):
@@ -117,6 +123,7 @@ final class AMQPConnectionWorker {
                 // A reaction may have lost the connection and freed the session.
                 guard isCurrent(session) else { return }
             }
+            handOverDeliveries()
             session.releaseBuffers()
             try pumpPublishes(session)
         } catch {
@@ -196,8 +203,11 @@ final class AMQPConnectionWorker {
         ))
         failBacklog(.unavailable("connection to \(session.address) lost (\(reason)); the message was not sent", transport: settings.transportName))
         declaredRetryQueues.removeAll()
-        for (id, consumer) in consumers {
-            consumers[id]?.unsettled.removeAll()
+        for consumer in consumers.values {
+            consumer.unsettled.removeAll()
+            // Read but not handed out: the broker delivers them again.
+            consumer.ready.removeAll()
+            consumer.readyTags.removeAll()
             consumer.request.settler.unsettled.removeAll()
         }
         monitor.record(.lost(reason: reason))

@@ -1,16 +1,50 @@
 import Courier
 import Synchronization
 
-/// The delivery tags of one subscription that are handed out and not settled yet. The settler checks it
-/// on the caller's side, so an ack returns without a round trip to the connection thread.
+/// The delivery tags of one subscription that are handed out and not settled yet, and the acks accepted
+/// but not yet taken by the connection thread. The settler checks it on the caller's side, so an ack
+/// returns without a round trip to the connection thread.
 final class AMQPUnsettledTags: Sendable {
-    private let tags = Mutex<Set<UInt64>>([])
+    private struct State {
+        var tags: Set<UInt64> = []
+        /// Acked tags the connection thread has not taken yet, oldest first.
+        var acked: [UInt64] = []
+    }
 
-    func insert(_ tag: UInt64) { tags.withLock { _ = $0.insert(tag) } }
+    private let state = Mutex(State())
+
+    /// Marks a batch handed out; one lock for all of it.
+    func insert(contentsOf tags: [UInt64]) { state.withLock { $0.tags.formUnion(tags) } }
     /// Removes `tag`; false when it was settled already or its channel was lost.
-    func take(_ tag: UInt64) -> Bool { tags.withLock { $0.remove(tag) != nil } }
-    /// Forgets every tag: the channel is gone and the broker redelivers them.
-    func removeAll() { tags.withLock { $0.removeAll() } }
+    func take(_ tag: UInt64) -> Bool { state.withLock { $0.tags.remove(tag) != nil } }
+
+    /// Removes `tag` and queues its ack. `nil` when it was settled already or its channel was lost;
+    /// otherwise whether the queue was empty, so the connection thread must be told (it drains the queue
+    /// on every turn of its loop, so while it is busy one notice covers many acks).
+    func takeForAck(_ tag: UInt64) -> Bool? {
+        state.withLock { state in
+            guard state.tags.remove(tag) != nil else { return nil }
+            state.acked.append(tag)
+            return state.acked.count == 1
+        }
+    }
+
+    /// The queued acks, oldest first; the queue is empty afterwards.
+    func takeAcks() -> [UInt64] {
+        state.withLock { state in
+            guard !state.acked.isEmpty else { return [] }
+            defer { state.acked.removeAll(keepingCapacity: true) }
+            return state.acked
+        }
+    }
+
+    /// Forgets every tag and queued ack: the channel is gone and the broker redelivers them.
+    func removeAll() {
+        state.withLock { state in
+            state.tags.removeAll()
+            state.acked.removeAll()
+        }
+    }
 }
 
 /// Settles deliveries of one subscription by posting to its connection's thread.
@@ -20,9 +54,13 @@ struct AMQPDeliverySettler: DeliverySettler {
     let unsettled = AMQPUnsettledTags()
 
     func settle(tag: UInt64, _ action: SettleAction) async throws {
-        guard unsettled.take(tag) else {
-            throw CourierError(.invalidSettlement, "delivery \(tag) was already settled, or its channel was lost (the broker will deliver it again)")
+        if case .ack = action {
+            // Queued for the connection thread, which writes acks in bulk (with `multiple` where safe).
+            guard let queueWasEmpty = unsettled.takeForAck(tag) else { throw Self.alreadySettled(tag) }
+            if queueWasEmpty { mailbox.post(.acksQueued(consumerID: consumerID)) }
+            return
         }
+        guard unsettled.take(tag) else { throw Self.alreadySettled(tag) }
         switch action {
         case .ack, .requeue, .reject:
             // Written by the connection thread in order; if the channel is lost first, the broker redelivers.
@@ -33,9 +71,13 @@ struct AMQPDeliverySettler: DeliverySettler {
                     mailbox.post(.settle(consumerID: consumerID, tag: tag, action, continuation))
                 }
             } catch {
-                unsettled.insert(tag)
+                unsettled.insert(contentsOf: [tag])
                 throw error
             }
         }
+    }
+
+    private static func alreadySettled(_ tag: UInt64) -> CourierError {
+        CourierError(.invalidSettlement, "delivery \(tag) was already settled, or its channel was lost (the broker will deliver it again)")
     }
 }

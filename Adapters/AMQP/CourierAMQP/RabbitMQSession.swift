@@ -10,6 +10,8 @@ final class RabbitMQSession {
     /// `host:port` this session is connected to.
     let address: String
     private var isDestroyed = false
+    /// Reused by every publish: librabbitmq has copied the strings into its frame by the time it returns.
+    private let publishArena = RabbitMQArena()
 
     /// Opens a socket to `endpoint` and logs in. Throws a failure that says what went wrong.
     init(settings: AMQPConnectionSettings, endpoint: AMQPEndpoint) throws(AMQPConnectFailure) {
@@ -180,7 +182,8 @@ final class RabbitMQSession {
 
     /// Writes a publish. OK only means the bytes left; the confirm arrives later as a frame.
     func publish(_ channel: UInt16, _ message: AMQPOutgoingMessage, mandatory: Bool) throws(RabbitMQFailure) {
-        let arena = RabbitMQArena()
+        let arena = publishArena
+        defer { arena.reset() }
         var properties = message.properties.cProperties(in: arena)
         let status = message.body.withUnsafeBytes { body in
             amqp_basic_publish(

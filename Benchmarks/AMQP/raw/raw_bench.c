@@ -5,7 +5,9 @@
  *   raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW   confirmed persistent publishes, WINDOW in flight
  *   raw_bench consume HOST PORT QUEUE COUNT PREFETCH               consume with manual acks, one ack per message
  *
- * Prints one line: "<mode>: N messages in S s = R msg/s".
+ * Prints "<mode>: N messages in S s = R msg/s", then one JSON line:
+ * {"side":"raw","step":...,"messages":...,"size":...,"msgPerSec":...,"cpuNsPerMsg":...}
+ * (cpuNsPerMsg: user + system CPU time of the process per message).
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static void die(const char *what) {
@@ -28,6 +31,19 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* User + system CPU time of the process so far, in nanoseconds. */
+static long long cpu_nanoseconds(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000LL + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000LL;
+}
+
+static void report(const char *step, long count, long size, double seconds, long long cpu) {
+    printf("%s: %ld messages in %.3f s = %.0f msg/s\n", step, count, seconds, count / seconds);
+    printf("{\"side\":\"raw\",\"step\":\"%s\",\"messages\":%ld,\"size\":%ld,\"msgPerSec\":%.0f,\"cpuNsPerMsg\":%lld}\n",
+           step, count, size, count / seconds, count > 0 ? cpu / count : 0);
 }
 
 static amqp_connection_state_t open_connection(const char *host, int port) {
@@ -79,6 +95,7 @@ static int produce(const char *host, int port, const char *exchange, const char 
     char id[32];
 
     double start = now_seconds();
+    long long cpu = cpu_nanoseconds();
     uint64_t published = 0, confirmed = 0;
     for (long i = 0; i < count; i++) {
         snprintf(id, sizeof id, "raw-%ld", i);
@@ -89,7 +106,7 @@ static int produce(const char *host, int port, const char *exchange, const char 
     }
     await_confirms(conn, published, &confirmed, 0);
     double seconds = now_seconds() - start;
-    printf("produce: %ld messages in %.3f s = %.0f msg/s\n", count, seconds, count / seconds);
+    report("produce", count, size, seconds, cpu_nanoseconds() - cpu);
     amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
     amqp_destroy_connection(conn);
     free(payload);
@@ -103,17 +120,20 @@ static int consume(const char *host, int port, const char *queue, long count, lo
     amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
     check_reply(conn, "basic.consume");
     double start = now_seconds();
+    long long cpu = cpu_nanoseconds();
+    long size = 0;
     for (long received = 0; received < count;) {
         amqp_envelope_t envelope;
         amqp_maybe_release_buffers(conn);
         amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, NULL, 0);
         if (reply.reply_type != AMQP_RESPONSE_NORMAL) die("consume");
         if (amqp_basic_ack(conn, 1, envelope.delivery_tag, 0) != AMQP_STATUS_OK) die("ack");
+        size = (long)envelope.message.body.len;
         amqp_destroy_envelope(&envelope);
         received++;
     }
     double seconds = now_seconds() - start;
-    printf("consume: %ld messages in %.3f s = %.0f msg/s\n", count, seconds, count / seconds);
+    report("consume", count, size, seconds, cpu_nanoseconds() - cpu);
     amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
     amqp_destroy_connection(conn);
     return 0;
