@@ -43,7 +43,7 @@ final class AMQPPublishBatch {
 }
 
 extension AMQPConnectionWorker {
-    /// Publishes every message to its exchange, pipelined under the confirm window like single publishes.
+    /// Queues every message for its exchange, pipelined under the confirm window like single publishes.
     func publish(batch messages: [AMQPOutgoingMessage], _ continuation: CheckedContinuation<[Result<Void, CourierError>], Never>) {
         let batch = AMQPPublishBatch(count: messages.count, continuation)
         for (index, message) in messages.enumerated() {
@@ -51,6 +51,8 @@ extension AMQPConnectionWorker {
         }
     }
 
+    /// Queues a publish, or fails it at once when it cannot be sent. The run loop writes the backlog after
+    /// taking every command, so publishes posted together leave together (corked, see pumpPublishes).
     func publish(_ pending: PendingPublish) {
         guard shutdownDeadline == nil else {
             return pending.completion(.failure(.closed("\(settings.transportName) is shutting down", transport: settings.transportName)))
@@ -68,15 +70,13 @@ extension AMQPConnectionWorker {
             )))
         }
         backlog.append(pending)
-        do {
-            try pumpPublishes(session)
-        } catch {
-            handleFailure(error, session)
-        }
     }
 
     /// Writes waiting publishes while the confirm window has room.
     func pumpPublishes(_ session: RabbitMQSession) throws(RabbitMQFailure) {
+        // Several publishes at once go out corked: full segments, not three small ones per message.
+        let corked = min(options.confirmWindow - inFlight.count, backlog.count - backlogHead) > 1 && session.setCorked(true)
+        defer { if corked { session.setCorked(false) } }
         while inFlight.count < options.confirmWindow, backlogHead < backlog.count {
             let pending = backlog[backlogHead]
             backlogHead += 1
@@ -90,6 +90,8 @@ extension AMQPConnectionWorker {
 
     private func write(_ pending: PendingPublish, _ session: RabbitMQSession) throws(RabbitMQFailure) {
         if !pending.topic.isEmpty, !declaredExchanges.contains(pending.topic) {
+            // The declare is a round trip: its request must not wait in a corked socket.
+            session.setCorked(false)
             do {
                 try declareTopic(pending.topic, session)
                 declaredExchanges.append(pending.topic)

@@ -57,6 +57,7 @@ final class AMQPConnectionWorker {
     func run() {
         while true {
             for command in mailbox.takeAll() { handle(command) }
+            writeBacklog()
             takeQueuedAcks()
             flushAcks()
             switch link {
@@ -125,6 +126,16 @@ final class AMQPConnectionWorker {
             }
             handOverDeliveries()
             session.releaseBuffers()
+            try pumpPublishes(session)
+        } catch {
+            handleFailure(error, session)
+        }
+    }
+
+    /// Writes the publishes queued by the commands just taken, as far as the confirm window allows.
+    private func writeBacklog() {
+        guard case .connected(let session) = link, backlogHead < backlog.count else { return }
+        do {
             try pumpPublishes(session)
         } catch {
             handleFailure(error, session)

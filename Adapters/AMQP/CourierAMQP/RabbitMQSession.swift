@@ -194,6 +194,15 @@ final class RabbitMQSession {
         guard status == AMQP_STATUS_OK.rawValue else { throw .library(status: status) }
     }
 
+    /// Holds back partial TCP segments while set, so a run of publishes leaves in full segments when it is
+    /// cleared instead of one push (and one wake-up of the broker) per frame. Best effort: false when the
+    /// socket refuses (then nothing needs clearing).
+    @discardableResult
+    func setCorked(_ corked: Bool) -> Bool {
+        var value: Int32 = corked ? 1 : 0
+        return setsockopt(socketDescriptor, Int32(IPPROTO_TCP), TCP_CORK, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
+    }
+
     /// Acks `deliveryTag`, and with `multiple` every unsettled delivery of the channel up to it.
     func ack(_ channel: UInt16, deliveryTag: UInt64, multiple: Bool = false) throws(RabbitMQFailure) {
         let status = amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0)
