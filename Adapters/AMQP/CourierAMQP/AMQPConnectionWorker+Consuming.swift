@@ -90,6 +90,10 @@ extension AMQPConnectionWorker {
 
     /// The caller closed the subscription: cancel it and close its channel, so unsettled deliveries go back.
     func cancel(consumerID: Int) {
+        guard consumers[consumerID] != nil else { return }
+        // Acks accepted before the close go out first, or the broker would deliver those messages again.
+        takeQueuedAcks()
+        flushAcks()
         guard let consumer = consumers.removeValue(forKey: consumerID) else { return }
         consumerByChannel.removeValue(forKey: consumer.channel)
         consumer.request.continuation.finish()

@@ -294,6 +294,9 @@ final class AMQPConnectionWorker {
         unknown.mayDuplicate = true
         failInFlight(unknown)
         failBacklog(.closed("\(settings.transportName) shut down; the message was not sent", transport: settings.transportName))
+        // Acks accepted before the shutdown still reach the broker.
+        takeQueuedAcks()
+        flushAcks()
         for consumer in consumers.values { consumer.request.continuation.finish() }
         consumers.removeAll()
         consumerByChannel.removeAll()

@@ -57,6 +57,8 @@ public final class AMQPTransport: Transport {
         if threadStarted.load(ordering: .acquiring) { mailbox.post(.release) }
     }
 
+    /// No per-key order: group members share a queue round-robin, delayed redeliveries come back behind
+    /// later messages, and prefetch lets the next message through before the first is settled (README).
     static func capabilities(options: AMQPTransportOptions) -> TransportCapabilities {
         TransportCapabilities(
             consumerGroups: true,

@@ -72,8 +72,11 @@ extension amqp_bytes_t {
         return Array(UnsafeRawBufferPointer(start: bytes, count: len))
     }
 
-    /// The bytes decoded as UTF-8, invalid sequences repaired.
-    var string: String { String(decoding: array, as: UTF8.self) }
+    /// The bytes decoded as UTF-8, invalid sequences repaired. Decoded in place: no intermediate array.
+    var string: String {
+        guard len > 0, let bytes else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
+    }
 }
 
 /// librabbitmq's description of a status code, such as "a socket error occurred".

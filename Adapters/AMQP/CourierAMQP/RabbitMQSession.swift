@@ -234,7 +234,7 @@ final class RabbitMQSession {
         case RabbitMQMethod.basicDeliver:
             let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             let info = AMQPDeliveryInfo(
-                consumerTag: deliver.consumer_tag.string, deliveryTag: deliver.delivery_tag,
+                deliveryTag: deliver.delivery_tag,
                 redelivered: deliver.redelivered != 0, exchange: deliver.exchange.string, routingKey: deliver.routing_key.string
             )
             return .deliver(channel: channel, info, try readContent(channel))
