@@ -4,12 +4,16 @@
 # window, prefetch, message size and persistence (delivery mode 2, mandatory publishes, durable topic
 # exchange + durable queue bound with #, one ack per message). Release builds. Not a timed test.
 #
-#   bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]    defaults: 20000 256 256 256
+#   [ROUNDS=3] bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]    defaults: 20000 256 256 256
+#
+# Each round runs every step once (raw and Courier back to back, fresh queues); the summary gives each
+# round's Courier/raw ratios and their median, since on a shared machine single runs swing widely.
 #
 # Courier rows: "produce" publishes through publish(contentsOf:) in batches of WINDOW (two batches under
 # way), "produce-concurrent" through publish(_:) from WINDOW tasks; "consume" reads the first one's queue
 # and "consume (2nd queue)" the second's. Each program also prints one JSON line per step
-# ({"side","step","messages","size","msgPerSec","cpuNsPerMsg"}); they are repeated at the end for a suite.
+# ({"side","step","messages","size","msgPerSec","cpuNsPerMsg"}); they are printed at the end, each with its
+# "round", for a suite to collect.
 # The raw program logs in as guest/guest on vhost "/" (the URL's host and port are used).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -17,6 +21,7 @@ COUNT=${1:-20000}
 SIZE=${2:-256}
 WINDOW=${3:-256}
 PREFETCH=${4:-256}
+ROUNDS=${ROUNDS:-3}
 SCRATCH=${SCRATCH:-.build}
 URL=${COURIER_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
 # amqp://[user:password@]host[:port][/vhost] -> host, port
@@ -31,27 +36,42 @@ cc -O2 -o "$WORK/raw_bench" Benchmarks/AMQP/raw/raw_bench.c $(pkg-config --cflag
 swift build -c release --scratch-path "$SCRATCH" --product CourierAMQPBenchmark >/dev/null
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 
-RUN=bench-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -srm); librabbitmq $(pkg-config --modversion librabbitmq); broker $HOST:$PORT; $COUNT messages of $SIZE bytes, confirm window $WINDOW, prefetch $PREFETCH, persistent"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -srm); librabbitmq $(pkg-config --modversion librabbitmq); broker $HOST:$PORT; $COUNT messages of $SIZE bytes, confirm window $WINDOW, prefetch $PREFETCH, persistent; $ROUNDS rounds"
 JSON=()
 step() { # label, command...: prints the human line, keeps the JSON line
     local label=$1 out
     shift
     out=$("$@")
-    echo "$label $(echo "$out" | grep -v '^{')"
-    JSON+=("$(echo "$out" | grep '^{')")
+    echo "  $label $(echo "$out" | grep -v '^{')"
+    JSON+=("$(echo "$out" | grep '^{' | sed "s/^{/{\"round\":$ROUND,/")")
 }
-rate() { echo "$1" | sed -E 's/.*"msgPerSec":([0-9]+).*/\1/'; }
-step "raw C                 " "$WORK/raw_bench" produce "$HOST" "$PORT" "$RUN-raw" "$RUN-raw.readers" "$COUNT" "$SIZE" "$WINDOW"
-step "Courier (batches)     " "$BIN/CourierAMQPBenchmark" produce "$URL" "$RUN-courier" readers "$COUNT" "$SIZE" "$WINDOW"
-step "Courier (concurrent)  " "$BIN/CourierAMQPBenchmark" produce-concurrent "$URL" "$RUN-courier2" readers "$COUNT" "$SIZE" "$WINDOW"
-step "raw C                 " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH"
-step "Courier               " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier" readers "$COUNT" "$PREFETCH"
-step "Courier (2nd queue)   " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier2" readers "$COUNT" "$PREFETCH"
-ratio() { awk -v a="$(rate "$2")" -v b="$(rate "$3")" -v what="$1" 'BEGIN { printf "%s ratio Courier/raw = %.2f (target >= 0.8)\n", what, a / b }'; }
-ratio "produce (batches)   " "${JSON[1]}" "${JSON[0]}"
-ratio "produce (concurrent)" "${JSON[2]}" "${JSON[0]}"
-ratio "consume             " "${JSON[4]}" "${JSON[3]}"
-ratio "consume (2nd queue) " "${JSON[5]}" "${JSON[3]}"
-printf '%s\n' "${JSON[@]}"
-echo "(queues $RUN-raw.readers, $RUN-courier.readers and $RUN-courier2.readers are left empty; delete them with rabbitmqctl if you like)"
+for ROUND in $(seq 1 "$ROUNDS"); do
+    RUN=bench-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+    echo "round $ROUND (load $(cut -d' ' -f1 /proc/loadavg)):"
+    step "raw C                " "$WORK/raw_bench" produce "$HOST" "$PORT" "$RUN-raw" "$RUN-raw.readers" "$COUNT" "$SIZE" "$WINDOW"
+    step "Courier (batches)    " "$BIN/CourierAMQPBenchmark" produce "$URL" "$RUN-courier" readers "$COUNT" "$SIZE" "$WINDOW"
+    step "Courier (concurrent) " "$BIN/CourierAMQPBenchmark" produce-concurrent "$URL" "$RUN-courier2" readers "$COUNT" "$SIZE" "$WINDOW"
+    step "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH"
+    step "Courier              " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier" readers "$COUNT" "$PREFETCH"
+    step "Courier (2nd queue)  " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier2" readers "$COUNT" "$PREFETCH"
+    echo "  (queues $RUN-raw.readers, $RUN-courier.readers and $RUN-courier2.readers are left empty; delete them with rabbitmqctl if you like)"
+done
+printf '%s\n' "${JSON[@]}" > "$WORK/results.json"
+# Per round: Courier/raw for each Courier row; then the median over the rounds (six JSON lines per round,
+# in the order above).
+awk -v rounds="$ROUNDS" '
+    { match($0, /"msgPerSec":[0-9]+/); rate[NR - 1] = substr($0, RSTART + 12, RLENGTH - 12) }
+    function median(values, n,    i, j, t) {
+        for (i = 1; i < n; i++) for (j = i; j > 0 && values[j - 1] > values[j]; j--) { t = values[j]; values[j] = values[j - 1]; values[j - 1] = t }
+        return n % 2 ? values[int(n / 2)] : (values[n / 2 - 1] + values[n / 2]) / 2
+    }
+    END {
+        split("produce (batches)|produce (concurrent)|consume|consume (2nd queue)", names, "|")
+        split("1 2 4 5", courier, " "); split("0 0 3 3", raw, " ")
+        for (k = 1; k <= 4; k++) {
+            line = sprintf("%-21s Courier/raw per round:", names[k])
+            for (r = 0; r < rounds; r++) { ratio[r] = rate[6 * r + courier[k]] / rate[6 * r + raw[k]]; line = line sprintf(" %.2f", ratio[r]) }
+            printf "%s; median %.2f (target >= 0.8)\n", line, median(ratio, rounds)
+        }
+    }' "$WORK/results.json"
+cat "$WORK/results.json"

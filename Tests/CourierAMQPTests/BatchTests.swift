@@ -94,5 +94,28 @@ extension AMQPIntegrationTests {
             await TestBroker.cleanUp(transport, topic: topic, groups: ["g"])
             await transport.shutdown()
         }
+
+        @Test("acks below the wake-up threshold reach the broker within milliseconds, without a close")
+        func queuedAcksAreWrittenWithoutClose() async throws {
+            let transport = try await TestBroker.transport("declare-groups=g&reconnect-min-ms=50")
+            let topic = TestBroker.uniqueTopic("quiet-acks")
+            // Prefetch 100 wakes the connection thread at 25 queued acks; these are 5.
+            let stream = try await transport.subscribe(Subscription(topic: topic, group: "g", prefetch: 100))
+            for outcome in await transport.publish(contentsOf: (0..<5).map { Envelope(topic: topic, text: "m\($0)") }) { _ = try outcome.get() }
+            _ = try await take(5, from: stream)
+            try await Task.sleep(for: .milliseconds(300))
+
+            // The broker drops the connection (no flush by the client): unwritten acks would come back as
+            // redeliveries once the transport has recovered and resubscribed.
+            try await BrokerControl.ctl(["close_all_connections", "courier test: drop without a flush"])
+            try await eventually(.seconds(30), "recovery after the broker closed the connection") { transport.monitor.recoveryCount >= 1 }
+            let marker = try await transport.publish(Envelope(topic: topic, text: "marker")).messageID
+            let next = try await take(1, from: stream)
+            #expect(next.map(\.envelope.id) == [marker], "an acked message came back: its ack was never written")
+
+            await stream.close()
+            await TestBroker.cleanUp(transport, topic: topic, groups: ["g"])
+            await transport.shutdown()
+        }
     }
 }

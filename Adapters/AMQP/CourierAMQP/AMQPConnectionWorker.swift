@@ -110,10 +110,19 @@ final class AMQPConnectionWorker {
         settings.heartbeatSeconds > 0 ? min(.milliseconds(settings.heartbeatSeconds * 250), .seconds(1)) : .seconds(1)
     }
 
+    /// How long to wait for input: short while deliveries are out, so acks queued below the settler's
+    /// wake-up threshold still reach the broker within milliseconds.
+    private var pollInterval: Duration {
+        consumers.values.contains { !$0.unsettled.isEmpty } ? Self.queuedAckDelay : heartbeatPollInterval
+    }
+
+    /// The longest a queued ack waits for the thread to take it while no wake-up was posted.
+    static let queuedAckDelay: Duration = .milliseconds(2)
+
     /// Waits for input, reads every frame ready, and reacts. Also services heartbeats.
     private func service(_ session: RabbitMQSession) {
         if !session.hasBufferedInput {
-            mailbox.wait(socket: session.socketDescriptor, timeout: heartbeatPollInterval)
+            mailbox.wait(socket: session.socketDescriptor, timeout: pollInterval)
         }
         do {
             // A 1 µs (not zero) timeout: librabbitmq then still sends due heartbeats and notices missed ones.

@@ -19,13 +19,14 @@ final class AMQPUnsettledTags: Sendable {
     func take(_ tag: UInt64) -> Bool { state.withLock { $0.tags.remove(tag) != nil } }
 
     /// Removes `tag` and queues its ack. `nil` when it was settled already or its channel was lost;
-    /// otherwise whether the queue was empty, so the connection thread must be told (it drains the queue
-    /// on every turn of its loop, so while it is busy one notice covers many acks).
-    func takeForAck(_ tag: UInt64) -> Bool? {
+    /// otherwise whether the queue just reached `wakeAt` acks, so the connection thread must be woken for
+    /// them. Below that the thread takes them on its next turn anyway: it turns on every read from the
+    /// broker, and within a few milliseconds while deliveries are unsettled (see `AMQPConnectionWorker`).
+    func takeForAck(_ tag: UInt64, wakeAt: Int) -> Bool? {
         state.withLock { state in
             guard state.tags.remove(tag) != nil else { return nil }
             state.acked.append(tag)
-            return state.acked.count == 1
+            return state.acked.count == wakeAt
         }
     }
 
@@ -52,12 +53,21 @@ struct AMQPDeliverySettler: DeliverySettler {
     let consumerID: Int
     let mailbox: AMQPMailbox
     let unsettled = AMQPUnsettledTags()
+    /// How many queued acks wake the connection thread: a quarter of the prefetch, so the broker never
+    /// runs out of credit waiting for them, and one wake-up covers many acks.
+    let ackWakeThreshold: Int
+
+    init(consumerID: Int, mailbox: AMQPMailbox, prefetch: Int) {
+        self.consumerID = consumerID
+        self.mailbox = mailbox
+        ackWakeThreshold = max(1, prefetch / 4)
+    }
 
     func settle(tag: UInt64, _ action: SettleAction) async throws {
         if case .ack = action {
             // Queued for the connection thread, which writes acks in bulk (with `multiple` where safe).
-            guard let queueWasEmpty = unsettled.takeForAck(tag) else { throw Self.alreadySettled(tag) }
-            if queueWasEmpty { mailbox.post(.acksQueued(consumerID: consumerID)) }
+            guard let wake = unsettled.takeForAck(tag, wakeAt: ackWakeThreshold) else { throw Self.alreadySettled(tag) }
+            if wake { mailbox.post(.acksQueued(consumerID: consumerID)) }
             return
         }
         guard unsettled.take(tag) else { throw Self.alreadySettled(tag) }

@@ -165,7 +165,7 @@ public final class AMQPTransport: Transport {
             await withCheckedContinuation { mailbox.post(.cancel(consumerID: id, $0)) }
         }
         let request = AMQPConsumerRequest(
-            id: id, subscription: subscription, continuation: continuation, settler: AMQPDeliverySettler(consumerID: id, mailbox: mailbox)
+            id: id, subscription: subscription, continuation: continuation, settler: AMQPDeliverySettler(consumerID: id, mailbox: mailbox, prefetch: subscription.prefetch)
         )
         do {
             try await withCheckedThrowingContinuation { mailbox.post(.subscribe(request, $0)) }
