@@ -95,14 +95,25 @@ extension AMQPIntegrationTests {
             await transport.shutdown()
         }
 
-        @Test("acks below the wake-up threshold reach the broker within milliseconds, without a close")
-        func queuedAcksAreWrittenWithoutClose() async throws {
+        @Test(
+            "acks below the wake-up threshold reach the broker within milliseconds, without a close",
+            arguments: [false, true]
+        )
+        func queuedAcksAreWrittenWithoutClose(heldFirst: Bool) async throws {
             let transport = try await TestBroker.transport("declare-groups=g&reconnect-min-ms=50")
             let topic = TestBroker.uniqueTopic("quiet-acks")
             // Prefetch 100 wakes the connection thread at 25 queued acks; these are 5.
             let stream = try await transport.subscribe(Subscription(topic: topic, group: "g", prefetch: 100))
             for outcome in await transport.publish(contentsOf: (0..<5).map { Envelope(topic: topic, text: "m\($0)") }) { _ = try outcome.get() }
-            _ = try await take(5, from: stream)
+            if heldFirst {
+                // Held long enough for the connection thread to park: the acks go through the parked path
+                // (how fast is not timed here; rabbitmqctl below takes longer than the thread's 1 s poll).
+                let held = try await take(5, from: stream) { _ in }
+                try await Task.sleep(for: .milliseconds(300))
+                for delivery in held { try await delivery.ack() }
+            } else {
+                _ = try await take(5, from: stream)
+            }
             try await Task.sleep(for: .milliseconds(300))
 
             // The broker drops the connection (no flush by the client): unwritten acks would come back as

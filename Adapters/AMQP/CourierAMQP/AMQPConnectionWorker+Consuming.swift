@@ -123,7 +123,13 @@ extension AMQPConnectionWorker {
         )
         consumer.ready.append(delivery)
         consumer.readyTags.append(tag)
+        // While the broker keeps streaming, hand over part-way rather than when the socket runs dry, so the
+        // subscriber works (and acks) while the rest is read.
+        if consumer.ready.count >= Self.handOverLimit { handOver(consumer) }
     }
+
+    /// The most deliveries held back for one hand-over.
+    static let handOverLimit = 64
 
     /// Hands every delivery read in this turn of the loop to the subscribers: one lock and one wake-up
     /// per subscription and batch, not per message.
@@ -133,6 +139,7 @@ extension AMQPConnectionWorker {
 
     private func handOver(_ consumer: AMQPConsumer) {
         guard !consumer.ready.isEmpty else { return }
+        lastDeliveryActivity = .now
         // Marked unsettled before the subscriber can see (and settle) them.
         consumer.request.settler.unsettled.insert(contentsOf: consumer.readyTags)
         // A stream that has ended refuses them; its close cancels the channel, so the broker redelivers.

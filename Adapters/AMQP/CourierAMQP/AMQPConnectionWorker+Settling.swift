@@ -26,6 +26,7 @@ extension AMQPConnectionWorker {
         for (consumerID, consumer) in consumers {
             let tags = consumer.request.settler.unsettled.takeAcks()
             guard !tags.isEmpty else { continue }
+            lastDeliveryActivity = .now
             var channelTags = ackBatch[consumerID] ?? []
             for tag in tags {
                 if let entry = consumer.unsettled.removeValue(forKey: tag) { channelTags.append(entry.channelTag) }

@@ -34,6 +34,8 @@ final class AMQPConnectionWorker {
     var declaredRetryQueues: Set<String> = []
 
     // Consuming (see +Consuming).
+    /// When deliveries were last handed over or acks taken: while recent, the thread polls for acks.
+    var lastDeliveryActivity = ContinuousClock.now - .seconds(3600)
     var consumers: [Int: AMQPConsumer] = [:]
     var consumerByChannel: [UInt16: Int] = [:]
     var nextConsumerChannel: UInt16 = 3
@@ -110,19 +112,35 @@ final class AMQPConnectionWorker {
         settings.heartbeatSeconds > 0 ? min(.milliseconds(settings.heartbeatSeconds * 250), .seconds(1)) : .seconds(1)
     }
 
-    /// How long to wait for input: short while deliveries are out, so acks queued below the settler's
-    /// wake-up threshold still reach the broker within milliseconds.
-    private var pollInterval: Duration {
-        consumers.values.contains { !$0.unsettled.isEmpty } ? Self.queuedAckDelay : heartbeatPollInterval
-    }
-
-    /// The longest a queued ack waits for the thread to take it while no wake-up was posted.
+    /// While deliveries flow, the thread wakes this often by itself to take acks queued below the settler's
+    /// wake-up threshold, instead of being woken for each.
     static let queuedAckDelay: Duration = .milliseconds(2)
+    /// How long deliveries count as flowing after the last one was handed over or acked.
+    static let flowingWindow: Duration = .milliseconds(100)
+
+    /// Waits for input. While deliveries flow it polls every `queuedAckDelay`; otherwise it parks until
+    /// input, a command or a settler's first queued ack (see `AMQPDeliverySettler`) wakes it.
+    private func waitForInput(_ session: RabbitMQSession) {
+        let flowing = ContinuousClock.now - lastDeliveryActivity < Self.flowingWindow && consumers.values.contains { !$0.unsettled.isEmpty }
+        if flowing {
+            return mailbox.wait(socket: session.socketDescriptor, timeout: Self.queuedAckDelay)
+        }
+        mailbox.isParked.store(true, ordering: .sequentiallyConsistent)
+        defer { mailbox.isParked.store(false, ordering: .sequentiallyConsistent) }
+        // Acks queued before the flag was set woke nobody: take them now instead of parking.
+        takeQueuedAcks()
+        if !ackBatch.isEmpty {
+            return flushAcks()
+        }
+        mailbox.wait(socket: session.socketDescriptor, timeout: heartbeatPollInterval)
+    }
 
     /// Waits for input, reads every frame ready, and reacts. Also services heartbeats.
     private func service(_ session: RabbitMQSession) {
         if !session.hasBufferedInput {
-            mailbox.wait(socket: session.socketDescriptor, timeout: pollInterval)
+            waitForInput(session)
+            // Flushing acks may have lost the connection.
+            guard isCurrent(session) else { return }
         }
         do {
             // A 1 µs (not zero) timeout: librabbitmq then still sends due heartbeats and notices missed ones.

@@ -19,14 +19,21 @@ final class AMQPUnsettledTags: Sendable {
     func take(_ tag: UInt64) -> Bool { state.withLock { $0.tags.remove(tag) != nil } }
 
     /// Removes `tag` and queues its ack. `nil` when it was settled already or its channel was lost;
-    /// otherwise whether the queue just reached `wakeAt` acks, so the connection thread must be woken for
-    /// them. Below that the thread takes them on its next turn anyway: it turns on every read from the
-    /// broker, and within a few milliseconds while deliveries are unsettled (see `AMQPConnectionWorker`).
-    func takeForAck(_ tag: UInt64, wakeAt: Int) -> Bool? {
+    /// otherwise whether the connection thread must be woken for the queue: it just reached `wakeAt` acks,
+    /// or this settled the last delivery handed out (the subscriber is about to wait for more, and the
+    /// broker may be waiting for these acks to send them), or it was empty and the thread is parked.
+    /// Otherwise a busy thread takes the queue on its next turn (every read from the broker, and every
+    /// couple of milliseconds while deliveries flow).
+    ///
+    /// `isParked` is read under the queue's lock, and the thread sets it before it takes the queue under
+    /// the same lock for the last time before parking, so either the thread sees the ack or this sees it
+    /// parked.
+    func takeForAck(_ tag: UInt64, wakeAt: Int, mailbox: AMQPMailbox) -> Bool? {
         state.withLock { state in
             guard state.tags.remove(tag) != nil else { return nil }
             state.acked.append(tag)
-            return state.acked.count == wakeAt
+            return state.acked.count == wakeAt || state.tags.isEmpty
+                || (state.acked.count == 1 && mailbox.isParked.load(ordering: .sequentiallyConsistent))
         }
     }
 
@@ -66,7 +73,7 @@ struct AMQPDeliverySettler: DeliverySettler {
     func settle(tag: UInt64, _ action: SettleAction) async throws {
         if case .ack = action {
             // Queued for the connection thread, which writes acks in bulk (with `multiple` where safe).
-            guard let wake = unsettled.takeForAck(tag, wakeAt: ackWakeThreshold) else { throw Self.alreadySettled(tag) }
+            guard let wake = unsettled.takeForAck(tag, wakeAt: ackWakeThreshold, mailbox: mailbox) else { throw Self.alreadySettled(tag) }
             if wake { mailbox.post(.acksQueued(consumerID: consumerID)) }
             return
         }

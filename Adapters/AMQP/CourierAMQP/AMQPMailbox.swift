@@ -34,6 +34,8 @@ struct AMQPConsumerRequest: Sendable {
 final class AMQPMailbox: Sendable {
     private let commands = Mutex<(queue: [AMQPCommand], isClosed: Bool)>(([], false))
     private let wakePending = Atomic<Bool>(false)
+    /// Set while the thread waits without a short timeout: a settler's first queued ack must wake it then.
+    let isParked = Atomic<Bool>(false)
     private let readEnd: Int32
     private let writeEnd: Int32
 
