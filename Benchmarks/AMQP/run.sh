@@ -4,10 +4,12 @@
 # window, prefetch, message size and persistence (delivery mode 2, mandatory publishes, durable topic
 # exchange + durable queue bound with #, one ack per message). Release builds. Not a timed test.
 #
-#   [ROUNDS=3] bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]    defaults: 20000 256 256 256
+#   [ROUNDS=3] [SETTLE=5] bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]    defaults: 20000 256 256 256
 #
-# Each round runs every step once (raw and Courier back to back, fresh queues); the summary gives each
-# round's Courier/raw ratios and their median, since on a shared machine single runs swing widely.
+# Each round runs every step once on fresh queues: the three produces, a pause of SETTLE seconds (the
+# broker is still writing), then the consumes, raw first in odd rounds and Courier first in even ones. The
+# summary gives each round's Courier/raw ratios and their median, since on a shared machine single runs
+# swing widely.
 #
 # Courier rows: "produce" publishes through publish(contentsOf:) in batches of WINDOW (two batches under
 # way), "produce-concurrent" through publish(_:) from WINDOW tasks; "consume" reads the first one's queue
@@ -22,6 +24,7 @@ SIZE=${2:-256}
 WINDOW=${3:-256}
 PREFETCH=${4:-256}
 ROUNDS=${ROUNDS:-3}
+SETTLE=${SETTLE:-5}
 SCRATCH=${SCRATCH:-.build}
 URL=${COURIER_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
 # amqp://[user:password@]host[:port][/vhost] -> host, port
@@ -38,22 +41,30 @@ BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -srm); librabbitmq $(pkg-config --modversion librabbitmq); broker $HOST:$PORT; $COUNT messages of $SIZE bytes, confirm window $WINDOW, prefetch $PREFETCH, persistent; $ROUNDS rounds"
 JSON=()
-step() { # label, command...: prints the human line, keeps the JSON line
-    local label=$1 out
-    shift
+step() { # index, label, command...: prints the human line, keeps the JSON line at its index in the round
+    local index=$1 label=$2 out
+    shift 2
     out=$("$@")
     echo "  $label $(echo "$out" | grep -v '^{')"
-    JSON+=("$(echo "$out" | grep '^{' | sed "s/^{/{\"round\":$ROUND,/")")
+    JSON[$((6 * (ROUND - 1) + index))]="$(echo "$out" | grep '^{' | sed "s/^{/{\"round\":$ROUND,/")"
 }
 for ROUND in $(seq 1 "$ROUNDS"); do
     RUN=bench-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
     echo "round $ROUND (load $(cut -d' ' -f1 /proc/loadavg)):"
-    step "raw C                " "$WORK/raw_bench" produce "$HOST" "$PORT" "$RUN-raw" "$RUN-raw.readers" "$COUNT" "$SIZE" "$WINDOW"
-    step "Courier (batches)    " "$BIN/CourierAMQPBenchmark" produce "$URL" "$RUN-courier" readers "$COUNT" "$SIZE" "$WINDOW"
-    step "Courier (concurrent) " "$BIN/CourierAMQPBenchmark" produce-concurrent "$URL" "$RUN-courier2" readers "$COUNT" "$SIZE" "$WINDOW"
-    step "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH"
-    step "Courier              " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier" readers "$COUNT" "$PREFETCH"
-    step "Courier (2nd queue)  " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier2" readers "$COUNT" "$PREFETCH"
+    step 0 "raw C                " "$WORK/raw_bench" produce "$HOST" "$PORT" "$RUN-raw" "$RUN-raw.readers" "$COUNT" "$SIZE" "$WINDOW"
+    step 1 "Courier (batches)    " "$BIN/CourierAMQPBenchmark" produce "$URL" "$RUN-courier" readers "$COUNT" "$SIZE" "$WINDOW"
+    step 2 "Courier (concurrent) " "$BIN/CourierAMQPBenchmark" produce-concurrent "$URL" "$RUN-courier2" readers "$COUNT" "$SIZE" "$WINDOW"
+    # The broker keeps writing persistent messages for a while after the confirms: a consume right after
+    # the produces competes with that, so wait, and let raw and Courier take turns at going first.
+    sleep "$SETTLE"
+    if [ $((ROUND % 2)) -eq 1 ]; then
+        step 3 "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH"
+        step 4 "Courier              " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier" readers "$COUNT" "$PREFETCH"
+    else
+        step 4 "Courier              " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier" readers "$COUNT" "$PREFETCH"
+        step 3 "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH"
+    fi
+    step 5 "Courier (2nd queue)  " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier2" readers "$COUNT" "$PREFETCH"
     echo "  (queues $RUN-raw.readers, $RUN-courier.readers and $RUN-courier2.readers are left empty; delete them with rabbitmqctl if you like)"
 done
 printf '%s\n' "${JSON[@]}" > "$WORK/results.json"
