@@ -1,6 +1,6 @@
 /*
  * Raw librabbitmq (rabbitmq-c 0.11) side of the CourierAMQP benchmark: the same work Courier does, with no
- * Swift in between.
+ * Swift in between, on the same messages (payload and the properties a Courier envelope carries).
  *
  *   raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW   confirmed persistent publishes, WINDOW in flight
  *   raw_bench consume HOST PORT QUEUE COUNT PREFETCH               consume with manual acks, one ack per message
@@ -89,17 +89,29 @@ static int produce(const char *host, int port, const char *exchange, const char 
     char *payload = malloc(size > 0 ? size : 1);
     memset(payload, 'x', size);
     amqp_bytes_t body = {.len = size, .bytes = payload};
+    /* The same properties a Courier envelope carries, so the broker handles the same message: a 36-byte
+     * id, a timestamp, and a headers table with the millisecond timestamp. */
     amqp_basic_properties_t props;
-    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_HEADERS_FLAG;
     props.delivery_mode = 2;
-    char id[32];
+    char id[64], millis[24];
+    amqp_table_entry_t header;
+    header.key = amqp_cstring_bytes("courier-timestamp");
+    header.value.kind = AMQP_FIELD_KIND_UTF8;
+    props.headers.num_entries = 1;
+    props.headers.entries = &header;
 
     double start = now_seconds();
     long long cpu = cpu_nanoseconds();
     uint64_t published = 0, confirmed = 0;
     for (long i = 0; i < count; i++) {
-        snprintf(id, sizeof id, "raw-%ld", i);
+        snprintf(id, sizeof id, "raw00000-0000-0000-0000-%012ld", i);
         props.message_id = amqp_cstring_bytes(id);
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        props.timestamp = (uint64_t)wall.tv_sec;
+        snprintf(millis, sizeof millis, "%lld", (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+        header.value.value.bytes = amqp_cstring_bytes(millis);
         if (amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(exchange), 1, 0, &props, body) != AMQP_STATUS_OK) die("publish");
         published++;
         await_confirms(conn, published, &confirmed, (uint64_t)window - 1);
