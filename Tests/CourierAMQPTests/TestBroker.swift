@@ -94,6 +94,7 @@ final class IteratorBox: @unchecked Sendable {
     var iterator: DeliveryStream.Iterator
     init(_ iterator: DeliveryStream.Iterator) { self.iterator = iterator }
     func next() async throws -> Delivery? { try await iterator.next() }
+    func nextBatch() async throws -> [Delivery]? { try await iterator.nextBatch() }
 }
 
 /// A progress line on standard error when COURIER_TEST_LOG is set (standard output is buffered until exit).

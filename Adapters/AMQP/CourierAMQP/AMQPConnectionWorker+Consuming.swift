@@ -52,6 +52,9 @@ extension AMQPConnectionWorker {
         consumer.queue = queue
         consumer.generation += 1
         consumer.unsettled.removeAll()
+        // Deliveries of the old channel not handed out yet: the broker delivers them again.
+        consumer.ready.removeAll()
+        consumer.readyTags.removeAll()
         consumer.request.settler.unsettled.removeAll()
     }
 
@@ -75,7 +78,10 @@ extension AMQPConnectionWorker {
 
     /// Ends a subscription with an error (its stream throws ``CourierError/Code/subscriptionLost``).
     func end(consumerID: Int, with error: CourierError) {
-        guard let consumer = consumers.removeValue(forKey: consumerID) else { return }
+        guard let consumer = consumers[consumerID] else { return }
+        // What was read before the end still reaches the subscriber, as it did before the batching.
+        handOver(consumer)
+        consumers.removeValue(forKey: consumerID)
         consumerByChannel.removeValue(forKey: consumer.channel)
         var lost = error
         lost.code = .subscriptionLost
@@ -84,6 +90,10 @@ extension AMQPConnectionWorker {
 
     /// The caller closed the subscription: cancel it and close its channel, so unsettled deliveries go back.
     func cancel(consumerID: Int) {
+        guard consumers[consumerID] != nil else { return }
+        // Acks accepted before the close go out first, or the broker would deliver those messages again.
+        takeQueuedAcks()
+        flushAcks()
         guard let consumer = consumers.removeValue(forKey: consumerID) else { return }
         consumerByChannel.removeValue(forKey: consumer.channel)
         consumer.request.continuation.finish()
@@ -103,7 +113,6 @@ extension AMQPConnectionWorker {
         let tag = consumer.nextTag
         consumer.nextTag += 1
         consumer.unsettled[tag] = AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content)
-        consumer.request.settler.unsettled.insert(tag)
         let envelope = AMQPEnvelopeMapping.envelope(topic: consumer.subscription.topic, content: content, info: info)
         let delivery = Delivery(
             envelope: envelope,
@@ -112,7 +121,31 @@ extension AMQPConnectionWorker {
             tag: tag,
             settler: consumer.request.settler
         )
-        consumer.request.continuation.yield(delivery)
+        consumer.ready.append(delivery)
+        consumer.readyTags.append(tag)
+        // While the broker keeps streaming, hand over part-way rather than when the socket runs dry, so the
+        // subscriber works (and acks) while the rest is read.
+        if consumer.ready.count >= Self.handOverLimit { handOver(consumer) }
+    }
+
+    /// The most deliveries held back for one hand-over.
+    static let handOverLimit = 64
+
+    /// Hands every delivery read in this turn of the loop to the subscribers: one lock and one wake-up
+    /// per subscription and batch, not per message.
+    func handOverDeliveries() {
+        for consumer in consumers.values where !consumer.ready.isEmpty { handOver(consumer) }
+    }
+
+    private func handOver(_ consumer: AMQPConsumer) {
+        guard !consumer.ready.isEmpty else { return }
+        lastDeliveryActivity = .now
+        // Marked unsettled before the subscriber can see (and settle) them.
+        consumer.request.settler.unsettled.insert(contentsOf: consumer.readyTags)
+        // A stream that has ended refuses them; its close cancels the channel, so the broker redelivers.
+        consumer.request.continuation.yield(contentsOf: consumer.ready)
+        consumer.ready.removeAll(keepingCapacity: true)
+        consumer.readyTags.removeAll(keepingCapacity: true)
     }
 
     /// The broker cancelled a consumer (its queue was deleted, say).

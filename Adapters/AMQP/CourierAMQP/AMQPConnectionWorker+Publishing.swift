@@ -17,7 +17,42 @@ struct InFlightPublish {
     var returned: AMQPReturnInfo?
 }
 
+/// Collects the outcomes of one `publishBatch` and resumes its caller once, when the last one is known.
+/// Lives on the connection thread only.
+final class AMQPPublishBatch {
+    private var outcomes: [Result<Void, CourierError>?]
+    private var remaining: Int
+    private let continuation: CheckedContinuation<[Result<Void, CourierError>], Never>
+
+    init(count: Int, _ continuation: CheckedContinuation<[Result<Void, CourierError>], Never>) {
+        outcomes = Array(repeating: nil, count: count)
+        remaining = count
+        self.continuation = continuation
+        if count == 0 { continuation.resume(returning: []) }
+    }
+
+    func settle(_ index: Int, _ outcome: Result<Void, CourierError>) {
+        guard outcomes[index] == nil else { return }
+        outcomes[index] = outcome
+        remaining -= 1
+        if remaining == 0 {
+            // Every slot is set by now; the fallback only keeps this free of a force unwrap.
+            continuation.resume(returning: outcomes.map { $0 ?? .failure(.outcomeUnknown("the publish ended without an outcome")) })
+        }
+    }
+}
+
 extension AMQPConnectionWorker {
+    /// Queues every message for its exchange, pipelined under the confirm window like single publishes.
+    func publish(batch messages: [AMQPOutgoingMessage], _ continuation: CheckedContinuation<[Result<Void, CourierError>], Never>) {
+        let batch = AMQPPublishBatch(count: messages.count, continuation)
+        for (index, message) in messages.enumerated() {
+            publish(PendingPublish(message: message, topic: message.exchange) { batch.settle(index, $0) })
+        }
+    }
+
+    /// Queues a publish, or fails it at once when it cannot be sent. The run loop writes the backlog after
+    /// taking every command, so publishes posted together leave together (corked, see pumpPublishes).
     func publish(_ pending: PendingPublish) {
         guard shutdownDeadline == nil else {
             return pending.completion(.failure(.closed("\(settings.transportName) is shutting down", transport: settings.transportName)))
@@ -35,15 +70,13 @@ extension AMQPConnectionWorker {
             )))
         }
         backlog.append(pending)
-        do {
-            try pumpPublishes(session)
-        } catch {
-            handleFailure(error, session)
-        }
     }
 
     /// Writes waiting publishes while the confirm window has room.
     func pumpPublishes(_ session: RabbitMQSession) throws(RabbitMQFailure) {
+        // Several publishes at once go out corked: full segments, not three small ones per message.
+        let corked = min(options.confirmWindow - inFlight.count, backlog.count - backlogHead) > 1 && session.setCorked(true)
+        defer { if corked { session.setCorked(false) } }
         while inFlight.count < options.confirmWindow, backlogHead < backlog.count {
             let pending = backlog[backlogHead]
             backlogHead += 1
@@ -57,6 +90,8 @@ extension AMQPConnectionWorker {
 
     private func write(_ pending: PendingPublish, _ session: RabbitMQSession) throws(RabbitMQFailure) {
         if !pending.topic.isEmpty, !declaredExchanges.contains(pending.topic) {
+            // The declare is a round trip: its request must not wait in a corked socket.
+            session.setCorked(false)
             do {
                 try declareTopic(pending.topic, session)
                 declaredExchanges.append(pending.topic)
@@ -107,19 +142,20 @@ extension AMQPConnectionWorker {
     }
 
     /// Settles confirms up to `tag` (or just `tag`).
+    /// `inFlight` is in sequence order, so the settled entries are a prefix (with `multiple`) or one entry,
+    /// removed in one step rather than one shift of the array per confirm.
     func confirm(upTo tag: UInt64, multiple: Bool, acknowledged: Bool) {
-        var index = 0
-        while index < inFlight.count {
-            let entry = inFlight[index]
-            if entry.sequence > tag { break }
-            if !multiple && entry.sequence != tag {
-                index += 1
-                continue
-            }
-            inFlight.remove(at: index)
-            entry.completion(outcome(of: entry, acknowledged: acknowledged))
-            if !multiple { break }
+        let settled: [InFlightPublish]
+        if multiple {
+            let count = inFlight.firstIndex { $0.sequence > tag } ?? inFlight.count
+            guard count > 0 else { return }
+            settled = Array(inFlight[..<count])
+            inFlight.removeFirst(count)
+        } else {
+            guard let index = inFlight.firstIndex(where: { $0.sequence >= tag }), inFlight[index].sequence == tag else { return }
+            settled = [inFlight.remove(at: index)]
         }
+        for entry in settled { entry.completion(outcome(of: entry, acknowledged: acknowledged)) }
     }
 
     private func outcome(of entry: InFlightPublish, acknowledged: Bool) -> Result<Void, CourierError> {

@@ -18,6 +18,23 @@ extension AMQPConnectionWorker {
         }
     }
 
+    /// Takes the acks every subscription's settler queued since the last turn (one lock each) and adds
+    /// them to the batch `flushAcks` writes. A tag whose channel was lost meanwhile is skipped: the broker
+    /// redelivers it.
+    func takeQueuedAcks() {
+        guard case .connected = link else { return }
+        for (consumerID, consumer) in consumers {
+            let tags = consumer.request.settler.unsettled.takeAcks()
+            guard !tags.isEmpty else { continue }
+            lastDeliveryActivity = .now
+            var channelTags = ackBatch[consumerID] ?? []
+            for tag in tags {
+                if let entry = consumer.unsettled.removeValue(forKey: tag) { channelTags.append(entry.channelTag) }
+            }
+            ackBatch[consumerID] = channelTags
+        }
+    }
+
     func settle(consumerID: Int, tag: UInt64, _ action: SettleAction, _ continuation: CheckedContinuation<Void, any Error>) {
         guard case .connected(let session) = link, let consumer = consumers[consumerID], let entry = consumer.unsettled[tag],
               !entry.isBeingRedelivered else {
@@ -54,12 +71,17 @@ extension AMQPConnectionWorker {
         ackBatch.removeAll(keepingCapacity: true)
         guard case .connected(let session) = link else { return }
         do {
-            for (consumerID, tags) in batch {
+            for (consumerID, tags) in batch where !tags.isEmpty {
                 guard let consumer = consumers[consumerID] else { continue }
-                let floor = consumer.unsettled.values.lazy.map(\.channelTag).min() ?? .max
-                let covered = tags.filter { $0 < floor }
-                if let top = covered.max() {
-                    try session.ack(consumer.channel, deliveryTag: top, multiple: covered.count > 1)
+                let floor = consumer.lowestUnsettledChannelTag()
+                var coveredCount = 0
+                var coveredTop: UInt64 = 0
+                for tag in tags where tag < floor {
+                    coveredCount += 1
+                    coveredTop = max(coveredTop, tag)
+                }
+                if coveredCount > 0 {
+                    try session.ack(consumer.channel, deliveryTag: coveredTop, multiple: coveredCount > 1)
                 }
                 for tag in tags where tag > floor {
                     try session.ack(consumer.channel, deliveryTag: tag)

@@ -34,6 +34,8 @@ final class AMQPConnectionWorker {
     var declaredRetryQueues: Set<String> = []
 
     // Consuming (see +Consuming).
+    /// When deliveries were last handed over or acks taken: while recent, the thread polls for acks.
+    var lastDeliveryActivity = ContinuousClock.now - .seconds(3600)
     var consumers: [Int: AMQPConsumer] = [:]
     var consumerByChannel: [UInt16: Int] = [:]
     var nextConsumerChannel: UInt16 = 3
@@ -57,6 +59,8 @@ final class AMQPConnectionWorker {
     func run() {
         while true {
             for command in mailbox.takeAll() { handle(command) }
+            writeBacklog()
+            takeQueuedAcks()
             flushAcks()
             switch link {
             case .idle:
@@ -90,6 +94,11 @@ final class AMQPConnectionWorker {
             beginShutdown(continuation)
         case .settleLater(let consumerID, let tag, let action):
             settleLater(consumerID: consumerID, tag: tag, action)
+        case .acksQueued:
+            // Taken with every other subscription's after the commands (takeQueuedAcks).
+            break
+        case .publishBatch(let messages, let continuation):
+            publish(batch: messages, continuation)
         case .release:
             if shutdownDeadline == nil { beginShutdown(nil) }
         case .delete(let object, let continuation):
@@ -103,10 +112,35 @@ final class AMQPConnectionWorker {
         settings.heartbeatSeconds > 0 ? min(.milliseconds(settings.heartbeatSeconds * 250), .seconds(1)) : .seconds(1)
     }
 
+    /// While deliveries flow, the thread wakes this often by itself to take acks queued below the settler's
+    /// wake-up threshold, instead of being woken for each.
+    static let queuedAckDelay: Duration = .milliseconds(2)
+    /// How long deliveries count as flowing after the last one was handed over or acked.
+    static let flowingWindow: Duration = .milliseconds(100)
+
+    /// Waits for input. While deliveries flow it polls every `queuedAckDelay`; otherwise it parks until
+    /// input, a command or a settler's first queued ack (see `AMQPDeliverySettler`) wakes it.
+    private func waitForInput(_ session: RabbitMQSession) {
+        let flowing = ContinuousClock.now - lastDeliveryActivity < Self.flowingWindow && consumers.values.contains { !$0.unsettled.isEmpty }
+        if flowing {
+            return mailbox.wait(socket: session.socketDescriptor, timeout: Self.queuedAckDelay)
+        }
+        mailbox.isParked.store(true, ordering: .sequentiallyConsistent)
+        defer { mailbox.isParked.store(false, ordering: .sequentiallyConsistent) }
+        // Acks queued before the flag was set woke nobody: take them now instead of parking.
+        takeQueuedAcks()
+        if !ackBatch.isEmpty {
+            return flushAcks()
+        }
+        mailbox.wait(socket: session.socketDescriptor, timeout: heartbeatPollInterval)
+    }
+
     /// Waits for input, reads every frame ready, and reacts. Also services heartbeats.
     private func service(_ session: RabbitMQSession) {
         if !session.hasBufferedInput {
-            mailbox.wait(socket: session.socketDescriptor, timeout: heartbeatPollInterval)
+            waitForInput(session)
+            // Flushing acks may have lost the connection.
+            guard isCurrent(session) else { return }
         }
         do {
             // A 1 µs (not zero) timeout: librabbitmq then still sends due heartbeats and notices missed ones.
@@ -117,7 +151,18 @@ final class AMQPConnectionWorker {
                 // A reaction may have lost the connection and freed the session.
                 guard isCurrent(session) else { return }
             }
+            handOverDeliveries()
             session.releaseBuffers()
+            try pumpPublishes(session)
+        } catch {
+            handleFailure(error, session)
+        }
+    }
+
+    /// Writes the publishes queued by the commands just taken, as far as the confirm window allows.
+    private func writeBacklog() {
+        guard case .connected(let session) = link, backlogHead < backlog.count else { return }
+        do {
             try pumpPublishes(session)
         } catch {
             handleFailure(error, session)
@@ -196,8 +241,11 @@ final class AMQPConnectionWorker {
         ))
         failBacklog(.unavailable("connection to \(session.address) lost (\(reason)); the message was not sent", transport: settings.transportName))
         declaredRetryQueues.removeAll()
-        for (id, consumer) in consumers {
-            consumers[id]?.unsettled.removeAll()
+        for consumer in consumers.values {
+            consumer.unsettled.removeAll()
+            // Read but not handed out: the broker delivers them again.
+            consumer.ready.removeAll()
+            consumer.readyTags.removeAll()
             consumer.request.settler.unsettled.removeAll()
         }
         monitor.record(.lost(reason: reason))
@@ -273,6 +321,9 @@ final class AMQPConnectionWorker {
         unknown.mayDuplicate = true
         failInFlight(unknown)
         failBacklog(.closed("\(settings.transportName) shut down; the message was not sent", transport: settings.transportName))
+        // Acks accepted before the shutdown still reach the broker.
+        takeQueuedAcks()
+        flushAcks()
         for consumer in consumers.values { consumer.request.continuation.finish() }
         consumers.removeAll()
         consumerByChannel.removeAll()

@@ -20,10 +20,21 @@ final class AMQPConsumer {
     var generation = 0
     var nextTag: UInt64 = 1
     var unsettled: [UInt64: Unsettled] = [:]
+    /// Deliveries read in this turn of the connection thread's loop, handed to the stream together.
+    var ready: [Delivery] = []
+    var readyTags: [UInt64] = []
 
     init(request: AMQPConsumerRequest, channel: UInt16) {
         self.request = request
         self.channel = channel
+    }
+
+    /// The channel tag below which every delivery is settled (`.max` when none is outstanding): acks under
+    /// it can be merged into one `multiple` ack.
+    func lowestUnsettledChannelTag() -> UInt64 {
+        var lowest = UInt64.max
+        for entry in unsettled.values where entry.channelTag < lowest { lowest = entry.channelTag }
+        return lowest
     }
 
     var subscription: Subscription { request.subscription }

@@ -40,9 +40,11 @@ enum AMQPEnvelopeMapping {
         if let contentType = properties.contentType { headers[CourierHeader.contentType] = contentType }
         if let priority = properties.priority { headers[CourierHeader.priority] = String(priority) }
         let fallbackTimestamp = properties.timestamp.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
+        // The derived id hashes the whole message: computed only for messages that carry no id.
+        let hasID = headers[CourierHeader.id].map { !$0.isEmpty } ?? false
         return Envelope(
             topic: topic, wireHeaders: headers, payload: content.body,
-            fallbackID: derivedID(info: info, content: content), fallbackTimestamp: fallbackTimestamp
+            fallbackID: hasID ? "" : derivedID(info: info, content: content), fallbackTimestamp: fallbackTimestamp
         )
     }
 

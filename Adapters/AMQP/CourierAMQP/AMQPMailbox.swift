@@ -6,10 +6,15 @@ import Synchronization
 enum AMQPCommand: Sendable {
     case connect(CheckedContinuation<Void, any Error>)
     case publish(AMQPOutgoingMessage, topic: String, CheckedContinuation<Void, any Error>)
+    /// Publishes to each message's exchange, pipelined under the confirm window; resumed once, when every
+    /// one is settled, with the outcomes in order.
+    case publishBatch([AMQPOutgoingMessage], CheckedContinuation<[Result<Void, CourierError>], Never>)
     case subscribe(AMQPConsumerRequest, CheckedContinuation<Void, any Error>)
     case settle(consumerID: Int, tag: UInt64, SettleAction, CheckedContinuation<Void, any Error>)
     /// An ack, requeue or reject already checked by the settler: nobody waits for it.
     case settleLater(consumerID: Int, tag: UInt64, SettleAction)
+    /// The subscription's settler has acks queued (posted only when its queue was empty).
+    case acksQueued(consumerID: Int)
     case cancel(consumerID: Int, CheckedContinuation<Void, Never>)
     case delete(AMQPTopologyObject, CheckedContinuation<Void, any Error>)
     case shutdown(CheckedContinuation<Void, Never>)
@@ -29,6 +34,8 @@ struct AMQPConsumerRequest: Sendable {
 final class AMQPMailbox: Sendable {
     private let commands = Mutex<(queue: [AMQPCommand], isClosed: Bool)>(([], false))
     private let wakePending = Atomic<Bool>(false)
+    /// Set while the thread waits without a short timeout: a settler's first queued ack must wake it then.
+    let isParked = Atomic<Bool>(false)
     private let readEnd: Int32
     private let writeEnd: Int32
 
@@ -65,8 +72,9 @@ final class AMQPMailbox: Sendable {
     /// Everything posted so far, oldest first.
     func takeAll() -> [AMQPCommand] {
         wakePending.store(false, ordering: .sequentiallyConsistent)
-        var scratch = [UInt8](repeating: 0, count: 64)
-        while read(readEnd, &scratch, scratch.count) > 0 {}
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { scratch in
+            while read(readEnd, scratch.baseAddress, scratch.count) > 0 {}
+        }
         return commands.withLock { state in
             defer { state.queue.removeAll(keepingCapacity: true) }
             return state.queue
@@ -91,9 +99,11 @@ final class AMQPMailbox: Sendable {
             continuation.resume(throwing: closed)
         case .settle(_, _, _, let continuation):
             continuation.resume(throwing: CourierError(.invalidSettlement, "the AMQP transport was shut down; the delivery goes back to the broker"))
+        case .publishBatch(let messages, let continuation):
+            continuation.resume(returning: Array(repeating: .failure(closed), count: messages.count))
         case .cancel(_, let continuation), .shutdown(let continuation):
             continuation.resume()
-        case .release, .settleLater:
+        case .release, .settleLater, .acksQueued:
             break
         }
     }

@@ -57,6 +57,8 @@ public final class AMQPTransport: Transport {
         if threadStarted.load(ordering: .acquiring) { mailbox.post(.release) }
     }
 
+    /// No per-key order: group members share a queue round-robin, delayed redeliveries come back behind
+    /// later messages, and prefetch lets the next message through before the first is settled (README).
     static func capabilities(options: AMQPTransportOptions) -> TransportCapabilities {
         TransportCapabilities(
             consumerGroups: true,
@@ -112,6 +114,41 @@ public final class AMQPTransport: Transport {
         return PublishConfirmation(messageID: envelope.id, transport: name, topic: envelope.topic)
     }
 
+    /// Publishes the envelopes in order, pipelined under the confirm window, and returns once every one is
+    /// settled, with each one's outcome in the order given. One hand-off to the connection thread and one
+    /// resumption for the whole batch, so this is the fast way to publish many messages; the outcomes are
+    /// the errors ``publish(_:)`` throws. An envelope that fails validation fails alone.
+    public func publish(contentsOf envelopes: [Envelope]) async -> [Result<PublishConfirmation, CourierError>] {
+        do {
+            try requireStarted()
+        } catch {
+            return Array(repeating: .failure(error), count: envelopes.count)
+        }
+        var outcomes = [Result<PublishConfirmation, CourierError>?](repeating: nil, count: envelopes.count)
+        var messages: [AMQPOutgoingMessage] = []
+        var positions: [Int] = []
+        messages.reserveCapacity(envelopes.count)
+        positions.reserveCapacity(envelopes.count)
+        for (index, envelope) in envelopes.enumerated() {
+            do {
+                try envelope.validate(maxPayloadBytes: options.maxMessageBytes)
+                try AMQPNameLimits.checkPublish(envelope, transport: name)
+                messages.append(AMQPEnvelopeMapping.outgoing(envelope, exchange: envelope.topic, persistent: options.persistent))
+                positions.append(index)
+            } catch {
+                outcomes[index] = .failure(CourierError.wrapping(error, transport: name).from(transport: name))
+            }
+        }
+        if !messages.isEmpty {
+            let settled = await withCheckedContinuation { mailbox.post(.publishBatch(messages, $0)) }
+            for (position, outcome) in zip(positions, settled) {
+                let envelope = envelopes[position]
+                outcomes[position] = outcome.map { PublishConfirmation(messageID: envelope.id, transport: name, topic: envelope.topic) }
+            }
+        }
+        return outcomes.map { $0 ?? .failure(.outcomeUnknown("the publish ended without an outcome", transport: name)) }
+    }
+
     /// Declares the topic's exchange and the group's queue (`T.G`, or a private queue without a group) and
     /// consumes it with the subscription's prefetch. The subscription survives reconnects by itself.
     public func subscribe(_ subscription: Subscription) async throws -> DeliveryStream {
@@ -128,7 +165,7 @@ public final class AMQPTransport: Transport {
             await withCheckedContinuation { mailbox.post(.cancel(consumerID: id, $0)) }
         }
         let request = AMQPConsumerRequest(
-            id: id, subscription: subscription, continuation: continuation, settler: AMQPDeliverySettler(consumerID: id, mailbox: mailbox)
+            id: id, subscription: subscription, continuation: continuation, settler: AMQPDeliverySettler(consumerID: id, mailbox: mailbox, prefetch: subscription.prefetch)
         )
         do {
             try await withCheckedThrowingContinuation { mailbox.post(.subscribe(request, $0)) }

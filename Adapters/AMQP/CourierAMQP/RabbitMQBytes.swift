@@ -2,38 +2,66 @@ import CRabbitMQ
 import Glibc
 
 /// Owns C copies of Swift strings and bytes for the duration of one librabbitmq call, so no pointer
-/// into a Swift temporary ever reaches C.
+/// into a Swift temporary ever reaches C. A bump allocator: one block serves a whole call, and a session
+/// reuses one arena for every publish (``reset()``), so a publish costs no allocation for its strings.
 final class RabbitMQArena {
-    private var allocations: [UnsafeMutableRawPointer] = []
+    private static let blockSize = 4096
+    /// Every block, the current one last.
+    private var blocks: [UnsafeMutableRawPointer] = []
+    private var offset = 0
+    private var capacity = 0
 
     deinit {
-        for pointer in allocations { pointer.deallocate() }
+        for block in blocks { block.deallocate() }
+    }
+
+    /// Forgets everything allocated, keeping the first block for the next call.
+    func reset() {
+        if blocks.count > 1 {
+            for block in blocks.dropFirst() { block.deallocate() }
+            blocks.removeSubrange(1...)
+            capacity = Self.blockSize
+        }
+        offset = 0
+    }
+
+    private func raw(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        let aligned = (offset + alignment - 1) & ~(alignment - 1)
+        if let current = blocks.last, aligned + byteCount <= capacity {
+            offset = aligned + byteCount
+            return current + aligned
+        }
+        // A fresh block; an oversized request gets a block of its own size. Blocks are 16-byte aligned.
+        let size = max(Self.blockSize, byteCount)
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        blocks.append(block)
+        capacity = size
+        offset = byteCount
+        return block
     }
 
     /// A C copy of `text`'s UTF-8 bytes (not NUL-terminated, as AMQP short and long strings are).
     func bytes(_ text: String) -> amqp_bytes_t {
-        bytes(Array(text.utf8))
+        var text = text
+        return text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
     }
 
     /// A C copy of `data`.
     func bytes(_ data: [UInt8]) -> amqp_bytes_t {
-        guard !data.isEmpty else { return amqp_bytes_t(len: 0, bytes: nil) }
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: data.count, alignment: 1)
-        data.withUnsafeBytes { source in
-            if let base = source.baseAddress { pointer.copyMemory(from: base, byteCount: data.count) }
-        }
-        allocations.append(pointer)
-        return amqp_bytes_t(len: data.count, bytes: pointer)
+        data.withUnsafeBytes { bytes($0) }
+    }
+
+    private func bytes(_ source: UnsafeRawBufferPointer) -> amqp_bytes_t {
+        guard let base = source.baseAddress, source.count > 0 else { return amqp_bytes_t(len: 0, bytes: nil) }
+        let pointer = raw(byteCount: source.count, alignment: 1)
+        pointer.copyMemory(from: base, byteCount: source.count)
+        return amqp_bytes_t(len: source.count, bytes: pointer)
     }
 
     /// Uninitialized C memory for `count` values of `type`, released with the arena.
     func allocate<Value>(_ type: Value.Type, count: Int) -> UnsafeMutablePointer<Value> {
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: MemoryLayout<Value>.stride * max(count, 1),
-            alignment: MemoryLayout<Value>.alignment
-        )
-        allocations.append(raw)
-        return raw.bindMemory(to: Value.self, capacity: max(count, 1))
+        raw(byteCount: MemoryLayout<Value>.stride * max(count, 1), alignment: MemoryLayout<Value>.alignment)
+            .bindMemory(to: Value.self, capacity: max(count, 1))
     }
 }
 
@@ -44,8 +72,11 @@ extension amqp_bytes_t {
         return Array(UnsafeRawBufferPointer(start: bytes, count: len))
     }
 
-    /// The bytes decoded as UTF-8, invalid sequences repaired.
-    var string: String { String(decoding: array, as: UTF8.self) }
+    /// The bytes decoded as UTF-8, invalid sequences repaired. Decoded in place: no intermediate array.
+    var string: String {
+        guard len > 0, let bytes else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
+    }
 }
 
 /// librabbitmq's description of a status code, such as "a socket error occurred".

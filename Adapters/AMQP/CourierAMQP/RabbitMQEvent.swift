@@ -1,6 +1,5 @@
 /// The deliver method's fields.
 struct AMQPDeliveryInfo: Sendable {
-    var consumerTag: String
     var deliveryTag: UInt64
     var redelivered: Bool
     var exchange: String

@@ -1,11 +1,13 @@
 /*
  * Raw librabbitmq (rabbitmq-c 0.11) side of the CourierAMQP benchmark: the same work Courier does, with no
- * Swift in between.
+ * Swift in between, on the same messages (payload and the properties a Courier envelope carries).
  *
  *   raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW   confirmed persistent publishes, WINDOW in flight
  *   raw_bench consume HOST PORT QUEUE COUNT PREFETCH               consume with manual acks, one ack per message
  *
- * Prints one line: "<mode>: N messages in S s = R msg/s".
+ * Prints "<mode>: N messages in S s = R msg/s", then one JSON line:
+ * {"side":"raw","step":...,"messages":...,"size":...,"msgPerSec":...,"cpuNsPerMsg":...}
+ * (cpuNsPerMsg: user + system CPU time of the process per message).
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static void die(const char *what) {
@@ -28,6 +31,19 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* User + system CPU time of the process so far, in nanoseconds. */
+static long long cpu_nanoseconds(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000LL + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000LL;
+}
+
+static void report(const char *step, long count, long size, double seconds, long long cpu) {
+    printf("%s: %ld messages in %.3f s = %.0f msg/s\n", step, count, seconds, count / seconds);
+    printf("{\"side\":\"raw\",\"step\":\"%s\",\"messages\":%ld,\"size\":%ld,\"msgPerSec\":%.0f,\"cpuNsPerMsg\":%lld}\n",
+           step, count, size, count / seconds, count > 0 ? cpu / count : 0);
 }
 
 static amqp_connection_state_t open_connection(const char *host, int port) {
@@ -73,23 +89,36 @@ static int produce(const char *host, int port, const char *exchange, const char 
     char *payload = malloc(size > 0 ? size : 1);
     memset(payload, 'x', size);
     amqp_bytes_t body = {.len = size, .bytes = payload};
+    /* The same properties a Courier envelope carries, so the broker handles the same message: a 36-byte
+     * id, a timestamp, and a headers table with the millisecond timestamp. */
     amqp_basic_properties_t props;
-    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+    props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_HEADERS_FLAG;
     props.delivery_mode = 2;
-    char id[32];
+    char id[64], millis[24];
+    amqp_table_entry_t header;
+    header.key = amqp_cstring_bytes("courier-timestamp");
+    header.value.kind = AMQP_FIELD_KIND_UTF8;
+    props.headers.num_entries = 1;
+    props.headers.entries = &header;
 
     double start = now_seconds();
+    long long cpu = cpu_nanoseconds();
     uint64_t published = 0, confirmed = 0;
     for (long i = 0; i < count; i++) {
-        snprintf(id, sizeof id, "raw-%ld", i);
+        snprintf(id, sizeof id, "raw00000-0000-0000-0000-%012ld", i);
         props.message_id = amqp_cstring_bytes(id);
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        props.timestamp = (uint64_t)wall.tv_sec;
+        snprintf(millis, sizeof millis, "%lld", (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+        header.value.value.bytes = amqp_cstring_bytes(millis);
         if (amqp_basic_publish(conn, 1, amqp_cstring_bytes(exchange), amqp_cstring_bytes(exchange), 1, 0, &props, body) != AMQP_STATUS_OK) die("publish");
         published++;
         await_confirms(conn, published, &confirmed, (uint64_t)window - 1);
     }
     await_confirms(conn, published, &confirmed, 0);
     double seconds = now_seconds() - start;
-    printf("produce: %ld messages in %.3f s = %.0f msg/s\n", count, seconds, count / seconds);
+    report("produce", count, size, seconds, cpu_nanoseconds() - cpu);
     amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
     amqp_destroy_connection(conn);
     free(payload);
@@ -103,17 +132,20 @@ static int consume(const char *host, int port, const char *queue, long count, lo
     amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
     check_reply(conn, "basic.consume");
     double start = now_seconds();
+    long long cpu = cpu_nanoseconds();
+    long size = 0;
     for (long received = 0; received < count;) {
         amqp_envelope_t envelope;
         amqp_maybe_release_buffers(conn);
         amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, NULL, 0);
         if (reply.reply_type != AMQP_RESPONSE_NORMAL) die("consume");
         if (amqp_basic_ack(conn, 1, envelope.delivery_tag, 0) != AMQP_STATUS_OK) die("ack");
+        size = (long)envelope.message.body.len;
         amqp_destroy_envelope(&envelope);
         received++;
     }
     double seconds = now_seconds() - start;
-    printf("consume: %ld messages in %.3f s = %.0f msg/s\n", count, seconds, count / seconds);
+    report("consume", count, size, seconds, cpu_nanoseconds() - cpu);
     amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
     amqp_destroy_connection(conn);
     return 0;
