@@ -158,7 +158,7 @@ extension AMQPConnectionWorker {
     /// The broker closed a consumer's channel (an invalid ack, say): resubscribe on a fresh channel.
     func consumerChannelClosed(_ channel: UInt16, _ failure: RabbitMQFailure, _ session: RabbitMQSession) throws(RabbitMQFailure) {
         guard let id = consumerByChannel[channel], let consumer = consumers[id] else { return }
-        logger.warning("AMQP consumer channel closed; resubscribing", metadata: ["topic": consumer.subscription.topic, "reason": failure.summary])
+        logger.info("AMQP consumer channel closed; resubscribing", metadata: ["topic": consumer.subscription.topic, "reason": failure.summary])
         do {
             try start(consumer, session)
         } catch where !error.losesConnection {

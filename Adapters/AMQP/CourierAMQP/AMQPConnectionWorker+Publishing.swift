@@ -135,7 +135,7 @@ extension AMQPConnectionWorker {
             do {
                 try declareTopic(topic, session)
             } catch where !error.losesConnection {
-                logger.warning("AMQP could not re-declare exchange", metadata: ["exchange": topic, "reason": error.summary])
+                logger.info("AMQP could not re-declare exchange", metadata: ["exchange": topic, "reason": error.summary])
                 try reopenTopologyChannel(session)
             }
         }

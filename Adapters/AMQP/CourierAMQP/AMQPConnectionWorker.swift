@@ -234,7 +234,7 @@ final class AMQPConnectionWorker {
         guard case .connected(let session) = link else { return }
         session.destroy()
         let reason = failure.summary
-        logger.warning("AMQP connection lost", metadata: ["transport": settings.transportName, "reason": reason])
+        logger.info("AMQP connection lost", metadata: ["transport": settings.transportName, "reason": reason])
         failInFlight(.outcomeUnknown(
             "connection to \(session.address) lost (\(reason)) before the broker confirmed the message; it may be stored, so a resend may duplicate it",
             transport: settings.transportName
