@@ -18,11 +18,7 @@ struct ConsumerStageBenchmark {
     /// SQLite one in a temporary file, removed afterwards), `breaker` the handler breaker. Recoverability and the dead-letter route (to the source transport) are
     /// always armed: the consumer has no way to run without them.
     func consumer(store: Store, breaker: Bool) async throws -> Double {
-        let transport = MemoryTransport(broker: MemoryBroker(name: "consume", options: MemoryBrokerOptions(capacity: messages + 1)))
-        try await transport.start()
-        for index in 0..<messages {
-            _ = try await transport.publish(Envelope(topic: "bench", payload: payload, id: "m-\(index)"))
-        }
+        let transport = try await ConsumerBenchmark(messages: messages, payload: payload).loadedTransport()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("courier-bench-\(Envelope.makeID()).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let idempotencyStore: (any IdempotencyStore)?
