@@ -2,9 +2,9 @@ import Courier
 
 /// One thing a caller asked the idempotency store to do, applied in a batch by ``IdempotencyTable``.
 enum IdempotencyRequest: Sendable {
-    case claim(key: String, leaseMilliseconds: Int64)
+    case claim(key: String, leaseMilliseconds: Int64, holder: IdempotencyHolder)
     case complete(key: String)
-    case release(key: String)
+    case release(key: String, holder: IdempotencyHolder)
 
     var isClaim: Bool { if case .claim = self { true } else { false } }
     var isComplete: Bool { if case .complete = self { true } else { false } }
@@ -12,15 +12,16 @@ enum IdempotencyRequest: Sendable {
 
 /// The idempotency store's table. Confined to the store's ``SQLiteThread``.
 ///
-/// One row per key: `state` 0 is in progress (a claim whose lease ends at `expires_at_ms`), 1 is
-/// completed (remembered until `expires_at_ms`). Times are milliseconds since 1970 on the clock's wall
+/// One row per key: `state` 0 is in progress (a claim by `holder` whose lease ends at `expires_at_ms`), 1
+/// is completed (remembered until `expires_at_ms`). Times are milliseconds since 1970 on the clock's wall
 /// time, so a restart keeps them meaningful. A row whose expiry has passed counts as absent; pruning
 /// deletes such rows in bounded batches.
 ///
 /// The table lives beside the spool's (`courier_spool`) and does not touch `PRAGMA user_version`, which
 /// the spool owns; its own schema version is a row of `courier_schema`.
 final class IdempotencyTable: @unchecked Sendable {
-    static let schemaVersion: Int64 = 1
+    /// 2 added `holder` (version 1 files are upgraded when opened).
+    static let schemaVersion: Int64 = 2
     static let component = "idempotency"
 
     private let database: SQLiteDatabase
@@ -42,7 +43,8 @@ final class IdempotencyTable: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS courier_idempotency (
                     key TEXT PRIMARY KEY,
                     state INTEGER NOT NULL CHECK (state IN (0, 1)),
-                    expires_at_ms INTEGER NOT NULL
+                    expires_at_ms INTEGER NOT NULL,
+                    holder INTEGER NOT NULL DEFAULT 0
                 ) WITHOUT ROWID;
                 CREATE INDEX IF NOT EXISTS courier_idempotency_by_expiry ON courier_idempotency (expires_at_ms);
                 """)
@@ -55,6 +57,9 @@ final class IdempotencyTable: @unchecked Sendable {
                     .storageFailure,
                     "\(database.path) was written by a newer Courier (idempotency schema \(version)); upgrade Courier or use another file"
                 )
+            }
+            if version == 1 {
+                try database.execute("ALTER TABLE courier_idempotency ADD COLUMN holder INTEGER NOT NULL DEFAULT 0")
             }
             try database.withStatement("INSERT OR REPLACE INTO courier_schema (component, version) VALUES (?, ?)") { statement throws(CourierError) in
                 database.bind(statement, 1, .text(Self.component))
@@ -77,13 +82,13 @@ final class IdempotencyTable: @unchecked Sendable {
             answers.reserveCapacity(requests.count)
             for request in requests {
                 switch request {
-                case .claim(let key, let lease):
-                    answers.append(try claim(key, until: adding(now, lease), now: now))
+                case .claim(let key, let lease, let holder):
+                    answers.append(try claim(key, holder: holder, until: adding(now, lease), now: now))
                 case .complete(let key):
                     try complete(key, until: adding(now, timeToLiveMilliseconds))
                     answers.append(nil)
-                case .release(let key):
-                    try release(key)
+                case .release(let key, let holder):
+                    try release(key, holder: holder)
                     answers.append(nil)
                 }
             }
@@ -124,16 +129,17 @@ final class IdempotencyTable: @unchecked Sendable {
     /// Claims `key` unless a live row holds it: a new key is inserted, an expired row (a lapsed lease
     /// or a completed key past its time to live) is taken over. One upsert; a second statement reads
     /// the state only when the key is held.
-    private func claim(_ key: String, until expiry: Int64, now: Int64) throws(CourierError) -> IdempotencyClaim {
+    private func claim(_ key: String, holder: IdempotencyHolder, until expiry: Int64, now: Int64) throws(CourierError) -> IdempotencyClaim {
         let claimed = try database.withStatement("""
-            INSERT INTO courier_idempotency (key, state, expires_at_ms) VALUES (?1, 0, ?2)
-            ON CONFLICT (key) DO UPDATE SET state = 0, expires_at_ms = excluded.expires_at_ms
+            INSERT INTO courier_idempotency (key, state, expires_at_ms, holder) VALUES (?1, 0, ?2, ?4)
+            ON CONFLICT (key) DO UPDATE SET state = 0, expires_at_ms = excluded.expires_at_ms, holder = excluded.holder
                 WHERE courier_idempotency.expires_at_ms <= ?3
             RETURNING 1
             """) { statement throws(CourierError) in
             database.bind(statement, 1, .text(key))
             database.bind(statement, 2, .integer(expiry))
             database.bind(statement, 3, .integer(now))
+            database.bind(statement, 4, .integer(Int64(bitPattern: holder.token)))
             let returned = try database.step(statement)
             while try database.step(statement) {}
             return returned
@@ -160,10 +166,12 @@ final class IdempotencyTable: @unchecked Sendable {
         }
     }
 
-    /// Forgets `key` if it is in progress; a completed key stays completed.
-    private func release(_ key: String) throws(CourierError) {
-        try database.withStatement("DELETE FROM courier_idempotency WHERE key = ? AND state = 0") { statement throws(CourierError) in
+    /// Forgets `key` if `holder` holds it in progress (anyone: whoever holds it); a completed key stays
+    /// completed.
+    private func release(_ key: String, holder: IdempotencyHolder) throws(CourierError) {
+        try database.withStatement("DELETE FROM courier_idempotency WHERE key = ?1 AND state = 0 AND (?2 = 0 OR holder = ?2)") { statement throws(CourierError) in
             database.bind(statement, 1, .text(key))
+            database.bind(statement, 2, .integer(Int64(bitPattern: holder.token)))
             _ = try database.step(statement)
         }
     }

@@ -91,9 +91,9 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     /// Claims `key` for `lease`, atomically: a new key, a lapsed lease or a completed key past its time to
     /// live is ``IdempotencyClaim/claimed``; a live claim answers ``IdempotencyClaim/inProgress`` and a
     /// remembered key ``IdempotencyClaim/completed``.
-    public func claim(_ key: String, lease: Duration) async throws -> IdempotencyClaim {
+    public func claim(_ key: String, lease: Duration, holder: IdempotencyHolder) async throws -> IdempotencyClaim {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(.claim(key: key, leaseMilliseconds: milliseconds(max(lease, .zero))), .claim(continuation))
+            enqueue(.claim(key: key, leaseMilliseconds: milliseconds(max(lease, .zero)), holder: holder), .claim(continuation))
         }
     }
 
@@ -104,10 +104,11 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
         }
     }
 
-    /// Forgets `key` if it is in progress, so a retry can claim it; a completed key stays completed.
-    public func release(_ key: String) async throws {
+    /// Forgets `key` if `holder` holds it in progress, so a retry can claim it; a claim another holder
+    /// took after `holder`'s lease lapsed stays, and a completed key stays completed.
+    public func release(_ key: String, holder: IdempotencyHolder) async throws {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(.release(key: key), .done(continuation))
+            enqueue(.release(key: key, holder: holder), .done(continuation))
         }
     }
 

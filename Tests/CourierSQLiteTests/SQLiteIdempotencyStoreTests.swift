@@ -120,6 +120,26 @@ struct SQLiteIdempotencyStoreTests {
         await store.close()
     }
 
+    @Test func aLateReleaseDoesNotFreeTheClaimATwinTookAfterTheLeaseLapsed() async throws {
+        let directory = try SpoolDirectory()
+        defer { directory.remove() }
+        let clock = VirtualClock()
+        let store = try await SQLiteIdempotencyStore.open(path: directory.path(), clock: clock)
+        let slow = IdempotencyHolder(token: 11), twin = IdempotencyHolder(token: 22)
+        #expect(try await store.claim("order-1", lease: .seconds(30), holder: slow) == .claimed)
+        clock.advance(by: .seconds(30))
+        #expect(try await store.claim("order-1", lease: .seconds(30), holder: twin) == .claimed)
+        // The slow holder fails after its lease lapsed: its release must leave the twin's claim alone.
+        try await store.release("order-1", holder: slow)
+        #expect(try await store.claim("order-1", lease: .seconds(30), holder: IdempotencyHolder(token: 33)) == .inProgress)
+        try await store.release("order-1", holder: twin)
+        #expect(try await store.claim("order-1", lease: .seconds(30), holder: IdempotencyHolder(token: 33)) == .claimed)
+        // `anyone` frees whatever claim there is.
+        try await store.release("order-1", holder: .anyone)
+        #expect(try await store.count() == 0)
+        await store.close()
+    }
+
     @Test func aCompletedKeyIsRememberedForItsTimeToLiveThenPruned() async throws {
         let directory = try SpoolDirectory()
         defer { directory.remove() }
@@ -344,13 +364,39 @@ struct SQLiteIdempotencyStoreTests {
     }
 
     @Test(.enabled(if: sqlite3Installed, "needs the sqlite3 command-line tool"))
+    func aVersionOneFileIsUpgradedAndKeepsItsKeys() async throws {
+        let directory = try SpoolDirectory()
+        defer { directory.remove() }
+        let path = directory.path()
+        let now = Int64(origin.timeIntervalSince1970 * 1_000)
+        // The table as Courier wrote it before claims had holders.
+        _ = try sqlite3(path, """
+            CREATE TABLE courier_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE courier_idempotency (key TEXT PRIMARY KEY, state INTEGER NOT NULL CHECK (state IN (0, 1)),
+                expires_at_ms INTEGER NOT NULL) WITHOUT ROWID;
+            INSERT INTO courier_schema VALUES ('idempotency', 1);
+            INSERT INTO courier_idempotency VALUES ('done', 1, \(now + 3_600_000)), ('held', 0, \(now + 3_600_000));
+            """)
+        let store = try await SQLiteIdempotencyStore.open(path: path, clock: VirtualClock(wallClockOrigin: origin))
+        #expect(try await store.claim("done", lease: lease) == .completed)
+        #expect(try await store.claim("held", lease: lease) == .inProgress)
+        // An old claim has no holder: only `anyone` frees it.
+        try await store.release("held", holder: IdempotencyHolder(token: 5))
+        #expect(try await store.claim("held", lease: lease) == .inProgress)
+        try await store.release("held", holder: .anyone)
+        #expect(try await store.claim("held", lease: lease, holder: IdempotencyHolder(token: 5)) == .claimed)
+        await store.close()
+        #expect(try sqlite3(path, "SELECT version FROM courier_schema WHERE component = 'idempotency'") == "2")
+    }
+
+    @Test(.enabled(if: sqlite3Installed, "needs the sqlite3 command-line tool"))
     func aFileFromANewerSchemaIsAClearStorageFailure() async throws {
         let directory = try SpoolDirectory()
         defer { directory.remove() }
         let path = directory.path()
         let store = try await SQLiteIdempotencyStore.open(path: path, clock: VirtualClock())
         await store.close()
-        _ = try sqlite3(path, "UPDATE courier_schema SET version = 2 WHERE component = 'idempotency'")
+        _ = try sqlite3(path, "UPDATE courier_schema SET version = 3 WHERE component = 'idempotency'")
         let error = await #expect(throws: CourierError.self) { try await SQLiteIdempotencyStore.open(path: path) }
         #expect(error?.code == .storageFailure)
         #expect(error?.message.contains(path) == true, "\(error?.message ?? "")")

@@ -45,6 +45,10 @@ public final class Consumer: Sendable {
     private let queue = DeliveryQueue()
     private let lanes = KeyedLanes()
     private let counters = ConsumerCounters()
+    /// Tokens for this consumer's idempotency claims: a random base (other consumers sharing the store)
+    /// plus a counter (this consumer's own claims), so a release frees only the claim it took.
+    private let holderBase = UInt64.random(in: 1...UInt64.max)
+    private let holderSequence = Atomic<UInt64>(0)
     /// Handlers running now; shutdown waits for this to reach zero before closing subscriptions.
     private let inFlight = Atomic<Int>(0)
     private let state = Mutex(ConsumerState())
@@ -280,9 +284,10 @@ public final class Consumer: Sendable {
         if configuration.guarantee == .atMostOnce {
             return await processAtMostOnce(delivery, redeliveries: redeliveries)
         }
+        let holder = nextHolder()
         if let store {
             do {
-                switch try await store.claim(envelope.idempotencyKey, lease: configuration.idempotencyLease) {
+                switch try await store.claim(envelope.idempotencyKey, lease: configuration.idempotencyLease, holder: holder) {
                 case .completed:
                     try await delivery.ack()
                     counters.duplicatesDropped.increment()
@@ -305,7 +310,7 @@ public final class Consumer: Sendable {
         while true {
             attempt += 1
             guard case .admitted(let permit) = await admitThroughBreaker() else {
-                await handBack(delivery)
+                await handBack(delivery, holder: holder)
                 return
             }
             do {
@@ -326,7 +331,7 @@ public final class Consumer: Sendable {
             } catch {
                 if let permit { handlerBreaker?.record(permit, error: error) }
                 if error is CancellationError || isStopping {
-                    await handBack(delivery)
+                    await handBack(delivery, holder: holder)
                     return
                 }
                 let context = FailureContext(error: error, immediateAttempts: attempt, redeliveries: redeliveries, envelope: envelope)
@@ -336,7 +341,7 @@ public final class Consumer: Sendable {
                     metrics(delivery)?.retries.increment(by: 1)
                     try? await clock.sleep(for: pause)
                 case .redeliverLater(let delay):
-                    await release(envelope)
+                    await release(envelope, holder: holder)
                     do {
                         try await delivery.redeliver(after: delay, headers: [
                             CourierHeader.attempt: String(redeliveries + 1),
@@ -357,11 +362,11 @@ public final class Consumer: Sendable {
                     }
                     return
                 case .deadLetter(let reason):
-                    await release(envelope)
+                    await release(envelope, holder: holder)
                     await deadLetter(delivery, error: error, reason: reason, attempts: earlierFailures + attempt)
                     return
                 case .discard(let reason):
-                    await release(envelope)
+                    await release(envelope, holder: holder)
                     try? await delivery.ack()
                     logger.info("discarded \(envelope.id): \(reason)")
                     counters.discarded.increment()
@@ -412,13 +417,20 @@ public final class Consumer: Sendable {
     }
 
     /// Returns a delivery whose handler was interrupted by shutdown.
-    private func handBack(_ delivery: Delivery) async {
-        await release(delivery.envelope)
+    private func handBack(_ delivery: Delivery, holder: IdempotencyHolder) async {
+        await release(delivery.envelope, holder: holder)
         try? await delivery.nack(requeue: true)
     }
 
-    private func release(_ envelope: Envelope) async {
-        if let store { try? await store.release(envelope.idempotencyKey) }
+    private func release(_ envelope: Envelope, holder: IdempotencyHolder) async {
+        if let store { try? await store.release(envelope.idempotencyKey, holder: holder) }
+    }
+
+    private func nextHolder() -> IdempotencyHolder {
+        // Never 0, which is ``IdempotencyHolder/anyone``.
+        let sequence = holderSequence.add(1, ordering: .relaxed).newValue
+        let token = holderBase &+ sequence
+        return IdempotencyHolder(token: token == 0 ? 1 : token)
     }
 
     private enum Admission {

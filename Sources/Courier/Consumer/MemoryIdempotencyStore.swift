@@ -17,7 +17,7 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     private enum Entry {
-        case inProgress(until: ClockInstant)
+        case inProgress(until: ClockInstant, holder: IdempotencyHolder)
         case completed(until: ClockInstant)
     }
 
@@ -30,14 +30,14 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         state.withLock { $0.entries.reserveCapacity(min(self.capacity, 1 << 17)) }
     }
 
-    public func claim(_ key: String, lease: Duration) async throws -> IdempotencyClaim {
+    public func claim(_ key: String, lease: Duration, holder: IdempotencyHolder) async throws -> IdempotencyClaim {
         let now = clock.now()
         return state.withLock { state in
             switch state.entries[key] {
             case .completed(let until) where until > now: return .completed
-            case .inProgress(let until) where until > now: return .inProgress
+            case .inProgress(let until, _) where until > now: return .inProgress
             default:
-                state.entries[key] = .inProgress(until: now + lease)
+                state.entries[key] = .inProgress(until: now + lease, holder: holder)
                 return .claimed
             }
         }
@@ -52,9 +52,10 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         }
     }
 
-    public func release(_ key: String) async throws {
+    public func release(_ key: String, holder: IdempotencyHolder) async throws {
         state.withLock { state in
-            if case .inProgress = state.entries[key] { state.entries[key] = nil }
+            guard case .inProgress(_, let owner) = state.entries[key], holder == .anyone || owner == holder else { return }
+            state.entries[key] = nil
         }
     }
 
