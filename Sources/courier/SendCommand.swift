@@ -12,8 +12,8 @@ struct SendCommand: CLICommand {
         the first transport that takes it, with retries and circuit breakers; with --spool, messages no transport \
         takes wait in that SQLite file and are relayed while this command runs or by the next run with the same \
         spool. The caller's W3C trace context can be given with --header traceparent=... . Prints nothing on \
-        standard output; progress and a summary go to standard error. Exits 1 if a message could not be sent \
-        or spooled.
+        standard output; progress and a summary go to standard error. Ctrl-C (or SIGTERM) stops after the \
+        message being sent and still prints the summary. Exits 1 if a message could not be sent or spooled.
         """
 
     /// Where lines come from when no message is given as an argument (standard input by default).
@@ -73,8 +73,10 @@ struct SendCommand: CLICommand {
                 headers: headers, contentType: arguments.value("content-type")
             )
         }
-        let messages = Self.messages(positionals: arguments.positionals, readLine: readLine)
-        while let text = messages.next() {
+        let messages = MessageLines(positionals: arguments.positionals, readLine: readLine)
+        let stopSignals = StopSignals { messages.stop() }
+        defer { stopSignals.cancel() }
+        for await text in messages {
             if idempotencyKey != nil, tally.total == 1 {
                 failure = UsageError("'--idempotency-key' names one operation, but standard input holds more than one message: consumers would keep only the first; send one message per run, or leave the key out")
                 break
@@ -114,13 +116,6 @@ struct SendCommand: CLICommand {
             headers[name] = String(pair[pair.index(after: equals)...])
         }
         return headers
-    }
-
-    /// The arguments, or the lines of standard input when there are none ("-" also means standard input).
-    static func messages(positionals: [String], readLine: @escaping @Sendable () -> String?) -> AnyIterator<String> {
-        if positionals.isEmpty || positionals == ["-"] { return AnyIterator { readLine() } }
-        var iterator = positionals.makeIterator()
-        return AnyIterator { iterator.next() }
     }
 
     private struct Tally {

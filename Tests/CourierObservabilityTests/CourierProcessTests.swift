@@ -32,8 +32,13 @@ final class CourierProcess: Sendable {
 
     /// Writes `lines` to standard input and closes it, as `printf 'a\nb\n' | courier …` would.
     func pipe(_ lines: [String]) throws {
-        try input.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
+        try write(lines)
         try input.close()
+    }
+
+    /// Writes `lines` to standard input and leaves it open, as a terminal would.
+    func write(_ lines: [String]) throws {
+        try input.write(contentsOf: Data(lines.map { $0 + "\n" }.joined().utf8))
     }
 
     /// The exit status, once the process ended (polling: Process has no async wait).
@@ -80,5 +85,20 @@ struct CourierProcessTests {
         consume.process.interrupt()
         #expect(await consume.exitStatus() == 0, "consume: \(consume.standardError.value)")
         #expect(consume.standardError.value.contains("consumed 0 messages from \(topic)"))
+    }
+
+    @Test("Ctrl-C stops courier send while it waits for standard input: what was sent is summed up, exit 0")
+    func interruptedSendSumsUp() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CourierProcess.binary.path), "build the courier binary first (swift build)")
+        let topic = "courier-test.interrupt-send.\(UUID().uuidString.prefix(8).lowercased())"
+        let consume = try CourierProcess(["consume", "--transport", Self.amqpURL, "--topic", topic, "--group", "sum", "--count", "2"])
+        #expect(await consume.standardError.waitFor("ready:"), "consume: \(consume.standardError.value)")
+        let send = try CourierProcess(["send", "--transport", Self.amqpURL, "--topic", topic])
+        try send.write(["one", "two"])
+        // Both arrived, so send is now blocked reading a third line from the still-open input.
+        #expect(await consume.exitStatus() == 0, "consume: \(consume.standardError.value)")
+        send.process.interrupt()
+        #expect(await send.exitStatus(within: .seconds(20)) == 0, "send: \(send.standardError.value)")
+        #expect(send.standardError.value.contains("sent 2 messages to \(topic)"), "send: \(send.standardError.value)")
     }
 }
