@@ -7,7 +7,7 @@ extension AMQPConnectionWorker {
                 "\(settings.transportName) is not connected; subscribe again once it has recovered", transport: settings.transportName
             ))
         }
-        let consumer = AMQPConsumer(request: request, channel: allocateConsumerChannel())
+        let consumer = AMQPConsumer(request: request, channel: allocateConsumerChannel(), transport: settings.transportName)
         do {
             try start(consumer, session)
             consumers[request.id] = consumer
@@ -117,7 +117,7 @@ extension AMQPConnectionWorker {
         let delivery = Delivery(
             envelope: envelope,
             deliveryCount: AMQPEnvelopeMapping.deliveryCount(content: content, info: info),
-            source: DeliverySource(transport: settings.transportName, topic: consumer.subscription.topic, group: consumer.subscription.group),
+            source: consumer.source,
             tag: tag,
             settler: consumer.request.settler
         )

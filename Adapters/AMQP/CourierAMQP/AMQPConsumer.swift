@@ -24,9 +24,13 @@ final class AMQPConsumer {
     var ready: [Delivery] = []
     var readyTags: [UInt64] = []
 
-    init(request: AMQPConsumerRequest, channel: UInt16) {
+    /// Where its deliveries come from: the same for every one.
+    let source: DeliverySource
+
+    init(request: AMQPConsumerRequest, channel: UInt16, transport: String) {
         self.request = request
         self.channel = channel
+        source = DeliverySource(transport: transport, topic: request.subscription.topic, group: request.subscription.group)
     }
 
     /// The channel tag below which every delivery is settled (`.max` when none is outstanding): acks under

@@ -55,8 +55,10 @@ final class AMQPUnsettledTags: Sendable {
     }
 }
 
-/// Settles deliveries of one subscription by posting to its connection's thread.
-struct AMQPDeliverySettler: DeliverySettler {
+/// Settles deliveries of one subscription by posting to its connection's thread. A class: every
+/// `Delivery` holds it as `any DeliverySettler`, and a reference fits the existential's inline buffer, where
+/// a struct of four words would cost a heap box per delivery.
+final class AMQPDeliverySettler: DeliverySettler {
     let consumerID: Int
     let mailbox: AMQPMailbox
     let unsettled = AMQPUnsettledTags()

@@ -30,21 +30,57 @@ enum AMQPEnvelopeMapping {
     /// Rebuilds the envelope of a delivered message. A message without a message id (another client's)
     /// gets `amqp-` plus a hash of its exchange, routing key, headers and body, so a redelivery of the same
     /// message keeps the same id.
+    ///
+    /// The same envelope as `Envelope(topic:wireHeaders:payload:fallbackID:fallbackTimestamp:)` makes from
+    /// the headers table with the standard properties laid over it (the message id only where the table
+    /// has no `courier-id`; correlation id, content type and priority always), built in one pass over the
+    /// table: the `courier-*` fields are picked out as they come and only the other headers are copied,
+    /// so a message carrying only Courier's fields costs no dictionary of its own.
     static func envelope(topic: String, content: AMQPIncomingContent, info: AMQPDeliveryInfo) -> Envelope {
         let properties = content.properties
-        var headers = properties.headers
-        if let messageID = properties.messageID, !messageID.isEmpty, headers[CourierHeader.id] == nil {
-            headers[CourierHeader.id] = messageID
+        var headers: [String: String] = [:]
+        var idHeader: String?
+        var idempotencyKey: String?
+        var correlationID: String?
+        var contentType: String?
+        var timestampHeader: String?
+        var orderingKey: String?
+        var priorityHeader: String?
+        for (name, value) in properties.headers {
+            guard name.utf8.count > 8, name.hasPrefix(CourierHeader.prefix) else {
+                headers[name] = value
+                continue
+            }
+            switch name {
+            case CourierHeader.id: idHeader = value
+            case CourierHeader.idempotencyKey: idempotencyKey = value
+            case CourierHeader.correlationID: correlationID = value
+            case CourierHeader.contentType: contentType = value
+            case CourierHeader.timestamp: timestampHeader = value
+            case CourierHeader.orderingKey: orderingKey = value
+            case CourierHeader.priority: priorityHeader = value
+            default: headers[name] = value
+            }
         }
-        if let correlationID = properties.correlationID { headers[CourierHeader.correlationID] = correlationID }
-        if let contentType = properties.contentType { headers[CourierHeader.contentType] = contentType }
-        if let priority = properties.priority { headers[CourierHeader.priority] = String(priority) }
-        let fallbackTimestamp = properties.timestamp.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
-        // The derived id hashes the whole message: computed only for messages that carry no id.
-        let hasID = headers[CourierHeader.id].map { !$0.isEmpty } ?? false
+        if idHeader == nil, let messageID = properties.messageID, !messageID.isEmpty { idHeader = messageID }
+        if let value = properties.correlationID { correlationID = value }
+        if let value = properties.contentType { contentType = value }
+        if let value = properties.priority { priorityHeader = String(value) }
+        let id = idHeader.flatMap { $0.isEmpty ? nil : $0 }
+        let timestamp = timestampHeader.flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            ?? properties.timestamp.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
         return Envelope(
-            topic: topic, wireHeaders: headers, payload: content.body,
-            fallbackID: hasID ? "" : derivedID(info: info, content: content), fallbackTimestamp: fallbackTimestamp
+            topic: topic,
+            payload: content.body,
+            // The derived id hashes the whole message: computed only for messages that carry no id.
+            id: id ?? derivedID(info: info, content: content),
+            idempotencyKey: idempotencyKey.flatMap { $0.isEmpty ? nil : $0 },
+            orderingKey: orderingKey,
+            priority: priorityHeader.flatMap { UInt8($0) }.flatMap { $0 <= Envelope.maxPriority ? $0 : nil },
+            headers: headers,
+            contentType: contentType,
+            timestamp: timestamp,
+            correlationID: correlationID
         )
     }
 

@@ -1,4 +1,5 @@
 import CRabbitMQ
+import Courier
 
 /// Converts between AMQP field tables and Swift dictionaries.
 enum RabbitMQTable {
@@ -31,9 +32,25 @@ enum RabbitMQTable {
         var result: [String: String] = [:]
         for index in 0..<Int(table.num_entries) {
             let entry = entries[index]
-            if let text = text(of: entry.value) { result[entry.key.string] = text }
+            if let text = text(of: entry.value) { result[name(entry.key)] = text }
         }
         return result
+    }
+
+    /// Header names most messages carry, so their keys are the constants themselves instead of a fresh
+    /// heap string per message (names longer than 15 bytes do not fit in a small string).
+    private static let knownNames: [String] = [
+        CourierHeader.timestamp, CourierHeader.id, CourierHeader.idempotencyKey, CourierHeader.correlationID,
+        CourierHeader.contentType, CourierHeader.orderingKey, CourierHeader.priority, CourierHeader.attempt,
+        CourierHeader.failures, CourierHeader.firstFailedAt, "x-delivery-count",
+    ]
+
+    /// The key as a string: one of `knownNames` when it is one, otherwise decoded.
+    private static func name(_ key: amqp_bytes_t) -> String {
+        if key.len > 15 {
+            for known in knownNames where key.equals(known) { return known }
+        }
+        return key.string
     }
 
     private static func text(of field: amqp_field_value_t) -> String? {
