@@ -114,6 +114,7 @@ extension AMQPConnectionWorker {
             }
         }
         var properties = entry.content.properties
+        properties.headers = entry.content.allHeaders
         properties.headers.removeValue(forKey: "x-delivery-count")
         properties.headers.merge(headers) { _, new in new }
         let copy = AMQPOutgoingMessage(exchange: "", routingKey: retryQueue, properties: properties, body: entry.content.body)

@@ -33,54 +33,29 @@ enum AMQPEnvelopeMapping {
     ///
     /// The same envelope as `Envelope(topic:wireHeaders:payload:fallbackID:fallbackTimestamp:)` makes from
     /// the headers table with the standard properties laid over it (the message id only where the table
-    /// has no `courier-id`; correlation id, content type and priority always), built in one pass over the
-    /// table: the `courier-*` fields are picked out as they come and only the other headers are copied,
-    /// so a message carrying only Courier's fields costs no dictionary of its own.
+    /// has no `courier-id`; correlation id, content type and priority always). The content arrives with
+    /// the table already split into the envelope fields and the other headers, so this copies nothing.
     static func envelope(topic: String, content: AMQPIncomingContent, info: AMQPDeliveryInfo) -> Envelope {
         let properties = content.properties
-        var headers: [String: String] = [:]
-        var idHeader: String?
-        var idempotencyKey: String?
-        var correlationID: String?
-        var contentType: String?
-        var timestampHeader: String?
-        var orderingKey: String?
-        var priorityHeader: String?
-        for (name, value) in properties.headers {
-            guard name.utf8.count > 8, name.hasPrefix(CourierHeader.prefix) else {
-                headers[name] = value
-                continue
-            }
-            switch name {
-            case CourierHeader.id: idHeader = value
-            case CourierHeader.idempotencyKey: idempotencyKey = value
-            case CourierHeader.correlationID: correlationID = value
-            case CourierHeader.contentType: contentType = value
-            case CourierHeader.timestamp: timestampHeader = value
-            case CourierHeader.orderingKey: orderingKey = value
-            case CourierHeader.priority: priorityHeader = value
-            default: headers[name] = value
-            }
-        }
+        let fields = content.envelopeHeaders
+        var idHeader = fields.id
         if idHeader == nil, let messageID = properties.messageID, !messageID.isEmpty { idHeader = messageID }
-        if let value = properties.correlationID { correlationID = value }
-        if let value = properties.contentType { contentType = value }
-        if let value = properties.priority { priorityHeader = String(value) }
         let id = idHeader.flatMap { $0.isEmpty ? nil : $0 }
-        let timestamp = timestampHeader.flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        let priority = properties.priority.map { String($0) } ?? fields.priority
+        let timestamp = fields.timestamp.flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) }
             ?? properties.timestamp.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
         return Envelope(
             topic: topic,
             payload: content.body,
             // The derived id hashes the whole message: computed only for messages that carry no id.
             id: id ?? derivedID(info: info, content: content),
-            idempotencyKey: idempotencyKey.flatMap { $0.isEmpty ? nil : $0 },
-            orderingKey: orderingKey,
-            priority: priorityHeader.flatMap { UInt8($0) }.flatMap { $0 <= Envelope.maxPriority ? $0 : nil },
-            headers: headers,
-            contentType: contentType,
+            idempotencyKey: fields.idempotencyKey.flatMap { $0.isEmpty ? nil : $0 },
+            orderingKey: fields.orderingKey,
+            priority: priority.flatMap { UInt8($0) }.flatMap { $0 <= Envelope.maxPriority ? $0 : nil },
+            headers: properties.headers,
+            contentType: properties.contentType ?? fields.contentType,
             timestamp: timestamp,
-            correlationID: correlationID
+            correlationID: properties.correlationID ?? fields.correlationID
         )
     }
 
@@ -97,7 +72,7 @@ enum AMQPEnvelopeMapping {
         }
         mix(info.exchange.utf8)
         mix(info.routingKey.utf8)
-        for (key, value) in content.properties.headers.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("x-") {
+        for (key, value) in content.allHeaders.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("x-") {
             mix(key.utf8)
             mix(value.utf8)
         }

@@ -277,7 +277,9 @@ final class RabbitMQSession {
         let reply = amqp_read_message(state, channel, &message, 0)
         if let failure = RabbitMQFailure(reply: reply, channel: channel) { throw failure }
         defer { amqp_destroy_message(&message) }
-        return AMQPIncomingContent(properties: AMQPMessageProperties(message.properties), body: message.body.array)
+        var envelopeHeaders: AMQPEnvelopeHeaders? = AMQPEnvelopeHeaders()
+        let properties = AMQPMessageProperties(message.properties, pickingOut: &envelopeHeaders)
+        return AMQPIncomingContent(properties: properties, envelopeHeaders: envelopeHeaders ?? AMQPEnvelopeHeaders(), body: message.body.array)
     }
 
     /// Frees the memory of frames already handled.
