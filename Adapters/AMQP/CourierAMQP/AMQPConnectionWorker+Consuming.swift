@@ -112,7 +112,7 @@ extension AMQPConnectionWorker {
         guard let id = consumerByChannel[channel], let consumer = consumers[id] else { return }
         let tag = consumer.nextTag
         consumer.nextTag += 1
-        consumer.unsettled[tag] = AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content)
+        consumer.unsettled.insert(AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content), forTag: tag)
         let envelope = AMQPEnvelopeMapping.envelope(topic: consumer.subscription.topic, content: content, info: info)
         let delivery = Delivery(
             envelope: envelope,

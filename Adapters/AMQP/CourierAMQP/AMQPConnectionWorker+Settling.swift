@@ -29,7 +29,7 @@ extension AMQPConnectionWorker {
             lastDeliveryActivity = .now
             var channelTags = ackBatch[consumerID] ?? []
             for tag in tags {
-                if let entry = consumer.unsettled.removeValue(forKey: tag) { channelTags.append(entry.channelTag) }
+                if let channelTag = consumer.unsettled.removeChannelTag(forKey: tag) { channelTags.append(channelTag) }
             }
             ackBatch[consumerID] = channelTags
         }

@@ -67,9 +67,28 @@ struct AMQPUnsettledDeliveries {
                 slots[index] = newValue
                 dropSettledFront()
             } else if let newValue {
-                add(tag, newValue)
+                insert(newValue, forTag: tag)
             }
         }
+    }
+
+    /// Adds an unsettled delivery (one not in the window yet).
+    mutating func insert(_ entry: consuming AMQPConsumer.Unsettled, forTag tag: UInt64) {
+        if let index = index(tag) {
+            if slots[index] == nil { count += 1 }
+            slots[index] = entry
+            return
+        }
+        add(tag, entry)
+    }
+
+    /// Removes `tag` and returns its channel tag, without copying the entry out.
+    mutating func removeChannelTag(forKey tag: UInt64) -> UInt64? {
+        guard let index = index(tag), let channelTag = slots[index]?.channelTag else { return nil }
+        slots[index] = nil
+        count -= 1
+        dropSettledFront()
+        return channelTag
     }
 
     @discardableResult
@@ -95,7 +114,7 @@ struct AMQPUnsettledDeliveries {
     }
 
     /// A tag outside the window: the next one (the usual case), or one further on or before it.
-    private mutating func add(_ tag: UInt64, _ entry: AMQPConsumer.Unsettled) {
+    private mutating func add(_ tag: UInt64, _ entry: consuming AMQPConsumer.Unsettled) {
         if count == 0 {
             slots.removeAll(keepingCapacity: true)
             head = 0
