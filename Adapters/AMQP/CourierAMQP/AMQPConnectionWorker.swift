@@ -150,14 +150,6 @@ final class AMQPConnectionWorker {
                 handled += 1
                 // A reaction may have lost the connection and freed the session.
                 guard isCurrent(session) else { return }
-                // While the broker streams, acks the subscriber queued meanwhile go out part-way through the
-                // read, as the hand-overs do: the broker gets its credit back while the rest is read
-                // instead of after a whole prefetch has been (stop and go, one prefetch per round trip).
-                if handled % Self.handOverLimit == 0 {
-                    takeQueuedAcks()
-                    flushAcks()
-                    guard isCurrent(session) else { return }
-                }
             }
             handOverDeliveries()
             session.releaseBuffers()
