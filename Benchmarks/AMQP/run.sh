@@ -4,7 +4,13 @@
 # window, prefetch, message size and persistence (delivery mode 2, mandatory publishes, durable topic
 # exchange + durable queue bound with #, one ack per message). Release builds. Not a timed test.
 #
-#   [ROUNDS=3] [SETTLE=5] bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]    defaults: 20000 256 256 256
+#   [ROUNDS=3] [SETTLE=5] [RAW_ACK_EVERY=1] bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]
+#       defaults: 20000 256 256 256
+#
+# The raw consumer acks every message on its own by default (the plain librabbitmq loop); RAW_ACK_EVERY=N
+# (N > 1) makes it batch its acks the way Courier does: one `multiple` ack per N messages and whenever no
+# more frames are buffered. Courier's consumer always batches (a `multiple` ack per quarter of the
+# prefetch, or when the subscriber has settled everything handed out, or every 2 ms while deliveries flow).
 #
 # Each round runs every step once on fresh queues: the three produces, a pause of SETTLE seconds (the
 # broker is still writing), then the consumes, raw first in odd rounds and Courier first in even ones. The
@@ -25,6 +31,7 @@ WINDOW=${3:-256}
 PREFETCH=${4:-256}
 ROUNDS=${ROUNDS:-3}
 SETTLE=${SETTLE:-5}
+RAW_ACK_EVERY=${RAW_ACK_EVERY:-1}
 SCRATCH=${SCRATCH:-.build}
 URL=${COURIER_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
 # amqp://[user:password@]host[:port][/vhost] -> host, port
@@ -39,7 +46,7 @@ cc -O2 -o "$WORK/raw_bench" Benchmarks/AMQP/raw/raw_bench.c $(pkg-config --cflag
 swift build -c release --scratch-path "$SCRATCH" --product CourierAMQPBenchmark >/dev/null
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -srm); librabbitmq $(pkg-config --modversion librabbitmq); broker $HOST:$PORT; $COUNT messages of $SIZE bytes, confirm window $WINDOW, prefetch $PREFETCH, persistent; $ROUNDS rounds"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -srm); librabbitmq $(pkg-config --modversion librabbitmq); broker $HOST:$PORT; $COUNT messages of $SIZE bytes, confirm window $WINDOW, prefetch $PREFETCH, persistent; raw acks every $RAW_ACK_EVERY message(s); $ROUNDS rounds"
 JSON=()
 step() { # index, label, command...: prints the human line, keeps the JSON line at its index in the round
     local index=$1 label=$2 out
@@ -58,11 +65,11 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     # the produces competes with that, so wait, and let raw and Courier take turns at going first.
     sleep "$SETTLE"
     if [ $((ROUND % 2)) -eq 1 ]; then
-        step 3 "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH"
+        step 3 "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH" "$RAW_ACK_EVERY"
         step 4 "Courier              " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier" readers "$COUNT" "$PREFETCH"
     else
         step 4 "Courier              " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier" readers "$COUNT" "$PREFETCH"
-        step 3 "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH"
+        step 3 "raw C                " "$WORK/raw_bench" consume "$HOST" "$PORT" "$RUN-raw.readers" "$COUNT" "$PREFETCH" "$RAW_ACK_EVERY"
     fi
     step 5 "Courier (2nd queue)  " "$BIN/CourierAMQPBenchmark" consume "$URL" "$RUN-courier2" readers "$COUNT" "$PREFETCH"
     echo "  (queues $RUN-raw.readers, $RUN-courier.readers and $RUN-courier2.readers are left empty; delete them with rabbitmqctl if you like)"

@@ -7,7 +7,7 @@ extension AMQPConnectionWorker {
                 "\(settings.transportName) is not connected; subscribe again once it has recovered", transport: settings.transportName
             ))
         }
-        let consumer = AMQPConsumer(request: request, channel: allocateConsumerChannel())
+        let consumer = AMQPConsumer(request: request, channel: allocateConsumerChannel(), transport: settings.transportName)
         do {
             try start(consumer, session)
             consumers[request.id] = consumer
@@ -112,12 +112,12 @@ extension AMQPConnectionWorker {
         guard let id = consumerByChannel[channel], let consumer = consumers[id] else { return }
         let tag = consumer.nextTag
         consumer.nextTag += 1
-        consumer.unsettled[tag] = AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content)
+        consumer.unsettled.insert(AMQPConsumer.Unsettled(channelTag: info.deliveryTag, content: content), forTag: tag)
         let envelope = AMQPEnvelopeMapping.envelope(topic: consumer.subscription.topic, content: content, info: info)
         let delivery = Delivery(
             envelope: envelope,
             deliveryCount: AMQPEnvelopeMapping.deliveryCount(content: content, info: info),
-            source: DeliverySource(transport: settings.transportName, topic: consumer.subscription.topic, group: consumer.subscription.group),
+            source: consumer.source,
             tag: tag,
             settler: consumer.request.settler
         )

@@ -29,7 +29,7 @@ extension AMQPConnectionWorker {
             lastDeliveryActivity = .now
             var channelTags = ackBatch[consumerID] ?? []
             for tag in tags {
-                if let entry = consumer.unsettled.removeValue(forKey: tag) { channelTags.append(entry.channelTag) }
+                if let channelTag = consumer.unsettled.removeChannelTag(forKey: tag) { channelTags.append(channelTag) }
             }
             ackBatch[consumerID] = channelTags
         }
@@ -114,6 +114,7 @@ extension AMQPConnectionWorker {
             }
         }
         var properties = entry.content.properties
+        properties.headers = entry.content.allHeaders
         properties.headers.removeValue(forKey: "x-delivery-count")
         properties.headers.merge(headers) { _, new in new }
         let copy = AMQPOutgoingMessage(exchange: "", routingKey: retryQueue, properties: properties, body: entry.content.body)

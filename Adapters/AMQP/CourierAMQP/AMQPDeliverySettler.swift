@@ -20,10 +20,14 @@ final class AMQPUnsettledTags: Sendable {
 
     /// Removes `tag` and queues its ack. `nil` when it was settled already or its channel was lost;
     /// otherwise whether the connection thread must be woken for the queue: it just reached `wakeAt` acks,
-    /// or this settled the last delivery handed out (the subscriber is about to wait for more, and the
-    /// broker may be waiting for these acks to send them), or it was empty and the thread is parked.
-    /// Otherwise a busy thread takes the queue on its next turn (every read from the broker, and every
-    /// couple of milliseconds while deliveries flow).
+    /// or it was empty and the thread is parked. Otherwise a busy thread takes the queue on its next turn
+    /// (every read from the broker, and every couple of milliseconds while deliveries flow).
+    ///
+    /// Settling the last delivery handed out does not wake the thread by itself (it used to: one pipe
+    /// write and one wake-up per batch when the subscriber is faster than the broker). The broker cannot
+    /// be starved by the acks left queued: fewer than `wakeAt` (a quarter of the prefetch) are, so it
+    /// still has credit for three quarters of the prefetch, and whatever it sends wakes the thread,
+    /// which takes the queue before it waits again.
     ///
     /// `isParked` is read under the queue's lock, and the thread sets it before it takes the queue under
     /// the same lock for the last time before parking, so either the thread sees the ack or this sees it
@@ -32,7 +36,7 @@ final class AMQPUnsettledTags: Sendable {
         state.withLock { state in
             guard state.tags.remove(tag) != nil else { return nil }
             state.acked.append(tag)
-            return state.acked.count == wakeAt || state.tags.isEmpty
+            return state.acked.count == wakeAt
                 || (state.acked.count == 1 && mailbox.isParked.load(ordering: .sequentiallyConsistent))
         }
     }
@@ -55,8 +59,10 @@ final class AMQPUnsettledTags: Sendable {
     }
 }
 
-/// Settles deliveries of one subscription by posting to its connection's thread.
-struct AMQPDeliverySettler: DeliverySettler {
+/// Settles deliveries of one subscription by posting to its connection's thread. A class: every
+/// `Delivery` holds it as `any DeliverySettler`, and a reference fits the existential's inline buffer, where
+/// a struct of four words would cost a heap box per delivery.
+final class AMQPDeliverySettler: DeliverySettler {
     let consumerID: Int
     let mailbox: AMQPMailbox
     let unsettled = AMQPUnsettledTags()

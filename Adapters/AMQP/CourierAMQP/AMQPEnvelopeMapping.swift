@@ -30,21 +30,32 @@ enum AMQPEnvelopeMapping {
     /// Rebuilds the envelope of a delivered message. A message without a message id (another client's)
     /// gets `amqp-` plus a hash of its exchange, routing key, headers and body, so a redelivery of the same
     /// message keeps the same id.
+    ///
+    /// The same envelope as `Envelope(topic:wireHeaders:payload:fallbackID:fallbackTimestamp:)` makes from
+    /// the headers table with the standard properties laid over it (the message id only where the table
+    /// has no `courier-id`; correlation id, content type and priority always). The content arrives with
+    /// the table already split into the envelope fields and the other headers, so this copies nothing.
     static func envelope(topic: String, content: AMQPIncomingContent, info: AMQPDeliveryInfo) -> Envelope {
         let properties = content.properties
-        var headers = properties.headers
-        if let messageID = properties.messageID, !messageID.isEmpty, headers[CourierHeader.id] == nil {
-            headers[CourierHeader.id] = messageID
-        }
-        if let correlationID = properties.correlationID { headers[CourierHeader.correlationID] = correlationID }
-        if let contentType = properties.contentType { headers[CourierHeader.contentType] = contentType }
-        if let priority = properties.priority { headers[CourierHeader.priority] = String(priority) }
-        let fallbackTimestamp = properties.timestamp.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
-        // The derived id hashes the whole message: computed only for messages that carry no id.
-        let hasID = headers[CourierHeader.id].map { !$0.isEmpty } ?? false
+        let fields = content.envelopeHeaders
+        var idHeader = fields.id
+        if idHeader == nil, let messageID = properties.messageID, !messageID.isEmpty { idHeader = messageID }
+        let id = idHeader.flatMap { $0.isEmpty ? nil : $0 }
+        let priority = properties.priority.map { String($0) } ?? fields.priority
+        let timestamp = fields.timestamp.flatMap { Int64($0) }.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+            ?? properties.timestamp.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
         return Envelope(
-            topic: topic, wireHeaders: headers, payload: content.body,
-            fallbackID: hasID ? "" : derivedID(info: info, content: content), fallbackTimestamp: fallbackTimestamp
+            topic: topic,
+            payload: content.body,
+            // The derived id hashes the whole message: computed only for messages that carry no id.
+            id: id ?? derivedID(info: info, content: content),
+            idempotencyKey: fields.idempotencyKey.flatMap { $0.isEmpty ? nil : $0 },
+            orderingKey: fields.orderingKey,
+            priority: priority.flatMap { UInt8($0) }.flatMap { $0 <= Envelope.maxPriority ? $0 : nil },
+            headers: properties.headers,
+            contentType: properties.contentType ?? fields.contentType,
+            timestamp: timestamp,
+            correlationID: properties.correlationID ?? fields.correlationID
         )
     }
 
@@ -61,7 +72,7 @@ enum AMQPEnvelopeMapping {
         }
         mix(info.exchange.utf8)
         mix(info.routingKey.utf8)
-        for (key, value) in content.properties.headers.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("x-") {
+        for (key, value) in content.allHeaders.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("x-") {
             mix(key.utf8)
             mix(value.utf8)
         }

@@ -34,6 +34,9 @@ struct AMQPConsumerRequest: Sendable {
 final class AMQPMailbox: Sendable {
     private let commands = Mutex<(queue: [AMQPCommand], isClosed: Bool)>(([], false))
     private let wakePending = Atomic<Bool>(false)
+    /// Set by `wait` when the pipe was readable: only then does `takeAll` drain it (a read that finds
+    /// nothing is a syscall per turn of the thread's loop). Used by the connection thread only.
+    private let wakeReadable = Atomic<Bool>(false)
     /// Set while the thread waits without a short timeout: a settler's first queued ack must wake it then.
     let isParked = Atomic<Bool>(false)
     private let readEnd: Int32
@@ -72,8 +75,12 @@ final class AMQPMailbox: Sendable {
     /// Everything posted so far, oldest first.
     func takeAll() -> [AMQPCommand] {
         wakePending.store(false, ordering: .sequentiallyConsistent)
-        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { scratch in
-            while read(readEnd, scratch.baseAddress, scratch.count) > 0 {}
+        // A byte written after the last poll is left for the next one, which then returns at once and
+        // has it drained here on the following turn: no wake-up is lost, at worst one turn is spare.
+        if wakeReadable.exchange(false, ordering: .relaxed) {
+            withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { scratch in
+                while read(readEnd, scratch.baseAddress, scratch.count) > 0 {}
+            }
         }
         return commands.withLock { state in
             defer { state.queue.removeAll(keepingCapacity: true) }
@@ -114,5 +121,6 @@ final class AMQPMailbox: Sendable {
         if socket >= 0 { descriptors.append(pollfd(fd: socket, events: Int16(POLLIN), revents: 0)) }
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         _ = poll(&descriptors, nfds_t(descriptors.count), max(milliseconds, 0))
+        if descriptors[0].revents != 0 { wakeReadable.store(true, ordering: .relaxed) }
     }
 }

@@ -72,10 +72,33 @@ extension amqp_bytes_t {
         return Array(UnsafeRawBufferPointer(start: bytes, count: len))
     }
 
+    /// Whether the bytes are exactly `text`'s UTF-8.
+    func equals(_ text: String) -> Bool {
+        guard text.utf8.count == len else { return false }
+        guard len > 0, let bytes else { return true }
+        let buffer = UnsafeRawBufferPointer(start: bytes, count: len)
+        return text.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard let base = utf8.baseAddress else { return false }
+            return memcmp(base, bytes, len) == 0
+        } ?? text.utf8.elementsEqual(buffer)
+    }
+
     /// The bytes decoded as UTF-8, invalid sequences repaired. Decoded in place: no intermediate array.
     var string: String {
         guard len > 0, let bytes else { return "" }
         return String(decoding: UnsafeRawBufferPointer(start: bytes, count: len), as: UTF8.self)
+    }
+}
+
+/// The last string decoded from a run of identical byte strings (a consumer's exchange and routing key,
+/// the same in every delivery), handed out again instead of allocating a fresh copy each time.
+struct RabbitMQStringCache {
+    private var last = ""
+
+    mutating func string(_ bytes: amqp_bytes_t) -> String {
+        guard bytes.len > 15 else { return bytes.string }
+        if !bytes.equals(last) { last = bytes.string }
+        return last
     }
 }
 

@@ -40,10 +40,17 @@ extension AMQPMessageProperties {
 
     /// Reads the properties Courier understands from a C properties struct.
     init(_ properties: amqp_basic_properties_t) {
+        var envelopeHeaders: AMQPEnvelopeHeaders?
+        self.init(properties, pickingOut: &envelopeHeaders)
+    }
+
+    /// The same, with the header table's envelope fields kept in `envelopeHeaders` (when it is not nil)
+    /// instead of `headers`.
+    init(_ properties: amqp_basic_properties_t, pickingOut envelopeHeaders: inout AMQPEnvelopeHeaders?) {
         let flags = properties._flags
         self.init()
         if flags & RabbitMQPropertyFlag.contentType != 0 { contentType = properties.content_type.string }
-        if flags & RabbitMQPropertyFlag.headers != 0 { headers = RabbitMQTable.strings(properties.headers) }
+        if flags & RabbitMQPropertyFlag.headers != 0 { headers = RabbitMQTable.strings(properties.headers, pickingOut: &envelopeHeaders) }
         if flags & RabbitMQPropertyFlag.deliveryMode != 0 { deliveryMode = properties.delivery_mode }
         if flags & RabbitMQPropertyFlag.priority != 0 { priority = properties.priority }
         if flags & RabbitMQPropertyFlag.correlationID != 0 { correlationID = properties.correlation_id.string }

@@ -12,6 +12,9 @@ final class RabbitMQSession {
     private var isDestroyed = false
     /// Reused by every publish: librabbitmq has copied the strings into its frame by the time it returns.
     private let publishArena = RabbitMQArena()
+    /// Deliveries of a consumer share their exchange and routing key: decoded once per run, not per message.
+    private var exchanges = RabbitMQStringCache()
+    private var routingKeys = RabbitMQStringCache()
 
     /// Opens a socket to `endpoint` and logs in. Throws a failure that says what went wrong.
     init(settings: AMQPConnectionSettings, endpoint: AMQPEndpoint) throws(AMQPConnectFailure) {
@@ -235,7 +238,7 @@ final class RabbitMQSession {
             let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             let info = AMQPDeliveryInfo(
                 deliveryTag: deliver.delivery_tag,
-                redelivered: deliver.redelivered != 0, exchange: deliver.exchange.string, routingKey: deliver.routing_key.string
+                redelivered: deliver.redelivered != 0, exchange: exchanges.string(deliver.exchange), routingKey: routingKeys.string(deliver.routing_key)
             )
             return .deliver(channel: channel, info, try readContent(channel))
         case RabbitMQMethod.basicAck:
@@ -274,7 +277,9 @@ final class RabbitMQSession {
         let reply = amqp_read_message(state, channel, &message, 0)
         if let failure = RabbitMQFailure(reply: reply, channel: channel) { throw failure }
         defer { amqp_destroy_message(&message) }
-        return AMQPIncomingContent(properties: AMQPMessageProperties(message.properties), body: message.body.array)
+        var envelopeHeaders: AMQPEnvelopeHeaders? = AMQPEnvelopeHeaders()
+        let properties = AMQPMessageProperties(message.properties, pickingOut: &envelopeHeaders)
+        return AMQPIncomingContent(properties: properties, envelopeHeaders: envelopeHeaders ?? AMQPEnvelopeHeaders(), body: message.body.array)
     }
 
     /// Frees the memory of frames already handled.

@@ -1,4 +1,5 @@
 import CRabbitMQ
+import Courier
 
 /// Converts between AMQP field tables and Swift dictionaries.
 enum RabbitMQTable {
@@ -27,13 +28,37 @@ enum RabbitMQTable {
     /// The table's scalar entries as text. Nested tables and arrays (RabbitMQ's `x-death`) are left out:
     /// Courier headers are strings, and the broker's own bookkeeping stays readable in its management tools.
     static func strings(_ table: amqp_table_t) -> [String: String] {
+        var envelopeHeaders: AMQPEnvelopeHeaders?
+        return strings(table, pickingOut: &envelopeHeaders)
+    }
+
+    /// The same, with the envelope fields kept in `envelopeHeaders` instead (when it is not nil).
+    static func strings(_ table: amqp_table_t, pickingOut envelopeHeaders: inout AMQPEnvelopeHeaders?) -> [String: String] {
         guard table.num_entries > 0, let entries = table.entries else { return [:] }
         var result: [String: String] = [:]
         for index in 0..<Int(table.num_entries) {
             let entry = entries[index]
-            if let text = text(of: entry.value) { result[entry.key.string] = text }
+            guard let text = text(of: entry.value) else { continue }
+            if envelopeHeaders?.take(name: entry.key, value: text) == true { continue }
+            result[name(entry.key)] = text
         }
         return result
+    }
+
+    /// Header names most messages carry, so their keys are the constants themselves instead of a fresh
+    /// heap string per message (names longer than 15 bytes do not fit in a small string).
+    private static let knownNames: [String] = [
+        CourierHeader.timestamp, CourierHeader.id, CourierHeader.idempotencyKey, CourierHeader.correlationID,
+        CourierHeader.contentType, CourierHeader.orderingKey, CourierHeader.priority, CourierHeader.attempt,
+        CourierHeader.failures, CourierHeader.firstFailedAt, "x-delivery-count", "x-death", "x-first-death-queue",
+    ]
+
+    /// The key as a string: one of `knownNames` when it is one, otherwise decoded.
+    private static func name(_ key: amqp_bytes_t) -> String {
+        if key.len > 15 {
+            for known in knownNames where key.equals(known) { return known }
+        }
+        return key.string
     }
 
     private static func text(of field: amqp_field_value_t) -> String? {

@@ -3,7 +3,10 @@
  * Swift in between, on the same messages (payload and the properties a Courier envelope carries).
  *
  *   raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW   confirmed persistent publishes, WINDOW in flight
- *   raw_bench consume HOST PORT QUEUE COUNT PREFETCH               consume with manual acks, one ack per message
+ *   raw_bench consume HOST PORT QUEUE COUNT PREFETCH [ACK_EVERY]   consume with manual acks: one ack per message, or
+ *                                                                  with ACK_EVERY > 1 one `multiple` ack for every
+ *                                                                  ACK_EVERY messages and whenever no more frames are
+ *                                                                  buffered (the way CourierAMQP batches its acks)
  *
  * Prints "<mode>: N messages in S s = R msg/s", then one JSON line:
  * {"side":"raw","step":...,"messages":...,"size":...,"msgPerSec":...,"cpuNsPerMsg":...}
@@ -125,7 +128,7 @@ static int produce(const char *host, int port, const char *exchange, const char 
     return 0;
 }
 
-static int consume(const char *host, int port, const char *queue, long count, long prefetch) {
+static int consume(const char *host, int port, const char *queue, long count, long prefetch, long ack_every) {
     amqp_connection_state_t conn = open_connection(host, port);
     amqp_basic_qos(conn, 1, 0, (uint16_t)prefetch, 0);
     check_reply(conn, "basic.qos");
@@ -134,15 +137,23 @@ static int consume(const char *host, int port, const char *queue, long count, lo
     double start = now_seconds();
     long long cpu = cpu_nanoseconds();
     long size = 0;
+    long unacked = 0;
     for (long received = 0; received < count;) {
         amqp_envelope_t envelope;
         amqp_maybe_release_buffers(conn);
         amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, NULL, 0);
         if (reply.reply_type != AMQP_RESPONSE_NORMAL) die("consume");
-        if (amqp_basic_ack(conn, 1, envelope.delivery_tag, 0) != AMQP_STATUS_OK) die("ack");
+        received++;
+        unacked++;
+        /* One ack per message; or, batched, a `multiple` ack when ACK_EVERY are unacked, the socket has
+         * nothing more buffered (the next read would wait), or this is the last message. */
+        if (ack_every <= 1 || unacked >= ack_every || received == count ||
+            (!amqp_frames_enqueued(conn) && !amqp_data_in_buffer(conn))) {
+            if (amqp_basic_ack(conn, 1, envelope.delivery_tag, ack_every > 1) != AMQP_STATUS_OK) die("ack");
+            unacked = 0;
+        }
         size = (long)envelope.message.body.len;
         amqp_destroy_envelope(&envelope);
-        received++;
     }
     double seconds = now_seconds() - start;
     report("consume", count, size, seconds, cpu_nanoseconds() - cpu);
@@ -154,8 +165,8 @@ static int consume(const char *host, int port, const char *queue, long count, lo
 int main(int argc, char **argv) {
     if (argc == 9 && strcmp(argv[1], "produce") == 0)
         return produce(argv[2], atoi(argv[3]), argv[4], argv[5], atol(argv[6]), atol(argv[7]), atol(argv[8]));
-    if (argc == 7 && strcmp(argv[1], "consume") == 0)
-        return consume(argv[2], atoi(argv[3]), argv[4], atol(argv[5]), atol(argv[6]));
-    fprintf(stderr, "usage: raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW | consume HOST PORT QUEUE COUNT PREFETCH\n");
+    if ((argc == 7 || argc == 8) && strcmp(argv[1], "consume") == 0)
+        return consume(argv[2], atoi(argv[3]), argv[4], atol(argv[5]), atol(argv[6]), argc == 8 ? atol(argv[7]) : 1);
+    fprintf(stderr, "usage: raw_bench produce HOST PORT EXCHANGE QUEUE COUNT SIZE WINDOW | consume HOST PORT QUEUE COUNT PREFETCH [ACK_EVERY]\n");
     return 2;
 }
