@@ -69,7 +69,10 @@ extension AMQPIntegrationTests {
         func accessRefused() async throws {
             let user = "courier-test-\(UUID().uuidString.prefix(8).lowercased())"
             try await BrokerControl.ctl(["add_user", user, "secret-pw"])
-            let transport = try TestBroker.makeTransport(url: "amqp://\(user):secret-pw@127.0.0.1:5672/")
+            // The broker under test (COURIER_AMQP_URL), with the new user's credentials.
+            let broker = URLComponents(string: TestBroker.url)
+            let address = "\(broker?.host ?? "127.0.0.1"):\(broker?.port ?? 5672)"
+            let transport = try TestBroker.makeTransport(url: "amqp://\(user):secret-pw@\(address)/")
             let error = await #expect(throws: CourierError.self) { try await transport.start() }
             try await BrokerControl.ctl(["delete_user", user])
             #expect(error?.code == .accessRefused)
