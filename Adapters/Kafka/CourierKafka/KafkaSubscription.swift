@@ -10,46 +10,66 @@ import Synchronization
 /// Offsets are stored (and then committed every `auto.commit.interval.ms`, on revoke and on close) only
 /// up to the lowest unsettled delivery of each partition, so nothing is committed before it is handled.
 final class KafkaSubscription: Sendable {
-    /// A read message waiting to be handed out.
-    struct Queued: Sendable {
-        var location: KafkaPartition
-        var offset: Int64
-        /// The Kafka key, kept for retry-topic copies.
-        var key: KafkaMessageKey
-        /// The decoded message, with any headers a redelivery merged in.
-        var envelope: Envelope
-        var epoch: Int
-        var deliveryCount: Int
-        var due: Date?
+    /// One assignment of one partition to this member: which of its offsets were read and settled. A new
+    /// one per assignment, so settling a delivery from an earlier assignment never stores an offset for
+    /// the current one. Its fields are only touched under the subscription's state lock.
+    final class Assignment: @unchecked Sendable {
+        let location: KafkaPartition
+        var progress = KafkaPartitionProgress()
+        var revoked = false
+        /// The commit point settlements moved, until the poll thread stores it.
+        var toStore: Int64?
+
+        init(_ location: KafkaPartition) { self.location = location }
     }
 
-    struct InFlight: Sendable {
-        var queued: Queued
+    /// A read message, from the poll turn that read it until it is settled: waiting to be handed out,
+    /// held, or in flight. A reference, so queueing and handing it out move one pointer, not the whole
+    /// record. Its mutable fields are only touched under the subscription's state lock.
+    final class Entry: @unchecked Sendable {
+        let location: KafkaPartition
+        let offset: Int64
+        /// The Kafka key, kept for retry-topic copies.
+        let key: KafkaMessageKey
+        /// The decoded message, with any headers a redelivery merged in.
+        var envelope: Envelope
+        var deliveryCount: Int
+        var due: Date?
+        /// Set when the poll thread queues it; `nil` (dropped) when its partition was not assigned.
+        var assignment: Assignment?
         var settling = false
+
+        init(_ record: consuming KafkaRecordDecoding.Decoded) {
+            location = record.location
+            offset = record.offset
+            key = record.key
+            deliveryCount = record.deliveryCount ?? 1
+            due = record.due
+            envelope = record.envelope
+        }
     }
 
     struct State {
         var continuation: DeliveryStream.Continuation?
         /// Queued deliveries; those before `pendingHead` were handed out (moved out, left `nil`).
-        var pending: [Queued?] = []
+        var pending: [Entry?] = []
         var pendingHead = 0
-        var inFlight: [UInt64: InFlight] = [:]
+        var inFlight: [UInt64: Entry] = [:]
         var nextTag: UInt64 = 0
-        /// Bumped per partition on every assignment, so settling a delivery from an earlier assignment
-        /// never stores an offset for the current one.
-        var epochs: [KafkaPartition: Int] = [:]
-        var epochCounter = 0
-        var progress: [KafkaPartition: KafkaPartitionProgress] = [:]
+        /// The current assignment of every partition this member holds.
+        var assignments: [KafkaPartition: Assignment] = [:]
         /// Retry-topic copies not yet due, per paused partition, in read order.
-        var held: [KafkaPartition: [Queued]] = [:]
+        var held: [KafkaPartition: [Entry]] = [:]
         /// In-process redeliveries of a private subscription waiting for their delay.
-        var delayed: [Queued] = []
+        var delayed: [Entry] = []
         var pausedForBuffer: Set<KafkaPartition> = []
-        /// Commit points moved by settlements, stored by the poll thread in one call.
-        var toStore: [KafkaPartition: Int64] = [:]
+        /// Assignments whose commit point settlements moved, stored by the poll thread in one call.
+        var toStore: [Assignment] = []
         var closing = false
         /// Set once ``start(onClose:)`` launched the poll thread, which then owns closing the consumer.
         var pollThreadStarted = false
+        /// The poll thread waits for the buffer to drain: the hand-off that drains it signals `roomSignal`.
+        var pollThreadWaitsForRoom = false
 
         var pendingCount: Int { pending.count - pendingHead }
     }
@@ -64,6 +84,8 @@ final class KafkaSubscription: Sendable {
     let bufferLimit: Int
     let consumer: RDKafkaConsumer
     let state = Mutex(State())
+    /// Signalled when a hand-off drains the buffer while the poll thread waits for room.
+    private let roomSignal = DispatchSemaphore(value: 0)
     private let finished = Latch()
     private let closedWithoutPolling = Atomic<Bool>(false)
 
@@ -111,6 +133,7 @@ final class KafkaSubscription: Sendable {
             state.closing = true
             return state.pollThreadStarted
         }
+        roomSignal.signal()
         guard pollThreadRuns else {
             // Never started (the transport shut down while subscribing): nothing was handed out.
             if !closedWithoutPolling.exchange(true, ordering: .acquiringAndReleasing) {
@@ -128,7 +151,7 @@ final class KafkaSubscription: Sendable {
     private func pollLoop() {
         var fullSince: ContinuousClock.Instant?
         // Reused every turn, so a turn's batch does not allocate (and fault in) a fresh buffer.
-        var batch: [KafkaRecordDecoding.Decoded] = []
+        var batch: [Entry] = []
         batch.reserveCapacity(Self.readBatchLimit)
         while !state.withLock({ $0.closing }) {
             storeSettledOffsets()
@@ -141,7 +164,7 @@ final class KafkaSubscription: Sendable {
                 let since = fullSince ?? .now
                 fullSince = since
                 if ContinuousClock.now - since < Self.readPauseGrace {
-                    Thread.sleep(forTimeInterval: 0.002)
+                    waitForRoom()
                     continue
                 }
                 pauseForBuffer()
@@ -169,14 +192,28 @@ final class KafkaSubscription: Sendable {
     /// How long the buffer may stay full before fetching is paused.
     static let readPauseGrace: Duration = .seconds(1)
 
+    /// Waits until a hand-off drained the buffer to half (or closing began), or at most a few
+    /// milliseconds, so held retry copies and settled offsets are still looked after meanwhile.
+    private func waitForRoom() {
+        let full = state.withLock { state -> Bool in
+            guard !state.closing, state.pendingCount >= bufferLimit else { return false }
+            state.pollThreadWaitsForRoom = true
+            return true
+        }
+        guard full else { return }
+        _ = roomSignal.wait(timeout: .now() + .milliseconds(10))
+        // A signal that raced the timeout only makes a later wait return early once.
+        state.withLock { $0.pollThreadWaitsForRoom = false }
+    }
+
     /// One `rd_kafka_consumer_poll` that waits, then more without waiting, up to `limit` messages,
     /// each decoded while librdkafka still holds it.
-    private func read(upTo limit: Int, into batch: inout [KafkaRecordDecoding.Decoded], waitMilliseconds: Int32) {
+    private func read(upTo limit: Int, into batch: inout [Entry], waitMilliseconds: Int32) {
         batch.removeAll(keepingCapacity: true)
         var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: KafkaRecordDecoding.decode)
         while true {
             switch result {
-            case .record(let record): batch.append(record)
+            case .record(let record): batch.append(Entry(record))
             case .error(let code, let message): report(code, message)
             case .nothing: break
             }
@@ -195,8 +232,11 @@ final class KafkaSubscription: Sendable {
     func storeSettledOffsets() {
         let offsets = state.withLock { state -> [(KafkaPartition, Int64)] in
             guard !state.toStore.isEmpty else { return [] }
-            defer { state.toStore = [:] }
-            return state.toStore.map { ($0.key, $0.value) }
+            defer { state.toStore = [] }
+            return state.toStore.compactMap { assignment in
+                defer { assignment.toStore = nil }
+                return assignment.toStore.map { (assignment.location, $0) }
+            }
         }
         consumer.storeOffsets(offsets)
     }
@@ -207,33 +247,26 @@ final class KafkaSubscription: Sendable {
 
     /// Takes a batch from librdkafka: tracks every offset, holds retry copies that are not yet due
     /// (pausing their partition), queues the rest and hands out what prefetch allows.
-    private func ingest(_ batch: [KafkaRecordDecoding.Decoded]) {
+    private func ingest(_ batch: [Entry]) {
         let now = clock.wallClockNow()
         let toPause = state.withLock { state -> [KafkaPartition] in
             var toPause: [KafkaPartition] = []
             state.pending.reserveCapacity(state.pending.count + batch.count)
-            // Records come in runs from one partition: look its epoch and progress up once per run.
-            var run: (location: KafkaPartition, epoch: Int?, progress: KafkaPartitionProgress?)?
-            for record in batch {
-                let location = record.location
-                if run?.location != location {
-                    if let run, let progress = run.progress { state.progress[run.location] = progress }
-                    run = (location, state.epochs[location], state.epochs[location] == nil ? nil : state.progress.removeValue(forKey: location) ?? KafkaPartitionProgress())
-                }
-                guard let epoch = run?.epoch else { continue }
-                run?.progress?.track(record.offset)
-                let queued = Queued(
-                    location: location, offset: record.offset, key: record.key,
-                    envelope: record.envelope, epoch: epoch, deliveryCount: record.deliveryCount ?? 1, due: record.due
-                )
-                if let due = record.due, due > now || state.held[location] != nil {
+            // Records come in runs from one partition: look its assignment up once per run.
+            var run: (location: KafkaPartition, assignment: Assignment?)?
+            for entry in batch {
+                let location = entry.location
+                if run?.location != location { run = (location, state.assignments[location]) }
+                guard let assignment = run?.assignment else { continue }
+                assignment.progress.track(entry.offset)
+                entry.assignment = assignment
+                if let due = entry.due, due > now || state.held[location] != nil {
                     if state.held[location] == nil { toPause.append(location) }
-                    state.held[location, default: []].append(queued)
+                    state.held[location, default: []].append(entry)
                 } else {
-                    state.pending.append(queued)
+                    state.pending.append(entry)
                 }
             }
-            if let run, let progress = run.progress { state.progress[run.location] = progress }
             pump(&state)
             return toPause
         }
@@ -269,7 +302,7 @@ final class KafkaSubscription: Sendable {
     /// Pauses every assigned partition not paused already (the buffer stayed full too long).
     private func pauseForBuffer() {
         let toPause = state.withLock { state -> [KafkaPartition] in
-            let newly = Set(state.epochs.keys).subtracting(state.pausedForBuffer).subtracting(state.held.keys)
+            let newly = Set(state.assignments.keys).subtracting(state.pausedForBuffer).subtracting(state.held.keys)
             state.pausedForBuffer.formUnion(newly)
             return Array(newly)
         }
@@ -282,7 +315,7 @@ final class KafkaSubscription: Sendable {
         let toResume = state.withLock { state -> [KafkaPartition] in
             guard !state.pausedForBuffer.isEmpty, state.pendingCount <= bufferLimit / 2 else { return [] }
             defer { state.pausedForBuffer = [] }
-            return Array(state.pausedForBuffer.intersection(state.epochs.keys).subtracting(state.held.keys))
+            return Array(state.pausedForBuffer.intersection(state.assignments.keys).subtracting(state.held.keys))
         }
         consumer.resume(toResume)
     }
@@ -295,33 +328,31 @@ final class KafkaSubscription: Sendable {
         guard room > 0, state.pendingHead < state.pending.count else { return }
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(min(room, state.pending.count - state.pendingHead))
-        // Deliveries come in runs from one partition: look its epoch up once per run.
-        var lastLocation: KafkaPartition?
-        var lastEpoch: Int?
         while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
-            // Moved out, not copied: the slot is done with.
-            guard let queued = state.pending[state.pendingHead].take() else {
+            // Moved out: the slot is done with.
+            guard let entry = state.pending[state.pendingHead].take() else {
                 state.pendingHead += 1
                 continue
             }
             state.pendingHead += 1
-            if queued.location != lastLocation {
-                lastLocation = queued.location
-                lastEpoch = state.epochs[queued.location]
-            }
-            guard lastEpoch == queued.epoch else { continue }
+            // Read under an assignment since revoked: it belongs to another member now.
+            guard let assignment = entry.assignment, !assignment.revoked else { continue }
             state.nextTag += 1
             let tag = state.nextTag
-            state.inFlight[tag] = InFlight(queued: queued)
+            state.inFlight[tag] = entry
             let source = DeliverySource(
-                transport: transportName, topic: queued.envelope.topic, group: subscription.group,
-                partition: Int(queued.location.partition), offset: queued.offset
+                transport: transportName, topic: entry.envelope.topic, group: subscription.group,
+                partition: Int(entry.location.partition), offset: entry.offset
             )
-            deliveries.append(Delivery(envelope: queued.envelope, deliveryCount: queued.deliveryCount, source: source, tag: tag, settler: self))
+            deliveries.append(Delivery(envelope: entry.envelope, deliveryCount: entry.deliveryCount, source: source, tag: tag, settler: self))
         }
         if state.pendingHead > 1024, state.pendingHead * 2 > state.pending.count {
             state.pending.removeFirst(state.pendingHead)
             state.pendingHead = 0
+        }
+        if state.pollThreadWaitsForRoom, state.pendingCount <= bufferLimit / 2 {
+            state.pollThreadWaitsForRoom = false
+            roomSignal.signal()
         }
         continuation.yield(contentsOf: deliveries)
     }
@@ -335,7 +366,7 @@ final class KafkaSubscription: Sendable {
 
     /// The partitions assigned to this member right now.
     var assignedPartitions: [KafkaPartition] {
-        state.withLock { Array($0.epochs.keys) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+        state.withLock { Array($0.assignments.keys) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 
     // MARK: Rebalances (on the poll thread, inside rd_kafka_consumer_poll)
@@ -345,9 +376,8 @@ final class KafkaSubscription: Sendable {
         case .assign(let partitions):
             state.withLock { state in
                 for partition in partitions {
-                    state.epochCounter += 1
-                    state.epochs[partition] = state.epochCounter
-                    state.progress[partition] = KafkaPartitionProgress()
+                    state.assignments[partition]?.revoked = true
+                    state.assignments[partition] = Assignment(partition)
                 }
             }
             logger.debug("Kafka consumer assigned \(partitions.map(\.description).joined(separator: ", "))", metadata: ["transport": transportName, "group": group])
@@ -355,8 +385,7 @@ final class KafkaSubscription: Sendable {
             let wasPaused = state.withLock { state -> [KafkaPartition] in
                 var paused: [KafkaPartition] = []
                 for partition in partitions {
-                    state.epochs[partition] = nil
-                    state.progress[partition] = nil
+                    state.assignments.removeValue(forKey: partition)?.revoked = true
                     if state.held.removeValue(forKey: partition) != nil || state.pausedForBuffer.remove(partition) != nil {
                         paused.append(partition)
                     }
