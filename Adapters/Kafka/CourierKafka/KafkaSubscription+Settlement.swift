@@ -37,7 +37,7 @@ extension KafkaSubscription: DeliverySettler {
 
     /// The delivery is done: its offset can be committed once every earlier one is.
     private func finish(tag: UInt64, ignoringSettling: Bool = false) throws(CourierError) {
-        try state.withLock { state throws(CourierError) in
+        let refill = try state.withLock { state throws(CourierError) -> Bool in
             // One lookup: take it out, and put it back in the rare case it may not be finished here.
             guard let entry = state.inFlight.removeValue(forKey: tag) else { throw alreadySettled(tag) }
             guard ignoringSettling || !entry.settling else {
@@ -50,8 +50,11 @@ extension KafkaSubscription: DeliverySettler {
                 if assignment.toStore == nil { state.toStore.append(assignment) }
                 assignment.toStore = point
             }
-            if shouldRefill(state) { pump(&state) }
+            // Released by the poll thread, which allocated it.
+            state.retired.append(entry)
+            return shouldRefill(state)
         }
+        if refill { handOut() }
     }
 
     private func redeliverInProcess(tag: UInt64, after delay: Duration, headers: [String: String]) throws(CourierError) {
@@ -68,8 +71,8 @@ extension KafkaSubscription: DeliverySettler {
                 entry.due = nil
                 state.pending.append(entry)
             }
-            pump(&state)
         }
+        handOut()
     }
 
     private func publishRetryCopy(
