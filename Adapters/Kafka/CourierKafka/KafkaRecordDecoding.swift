@@ -50,14 +50,15 @@ enum KafkaRecordDecoding {
 
         /// The field called `name`, compared byte for byte (every one starts with `courier-`).
         static func named(_ name: UnsafeRawBufferPointer) -> Field? {
-            guard name.count > prefix.count, name.starts(with: prefix) else { return nil }
-            for (index, candidate) in names.enumerated() where candidate.count == name.count && candidate.elementsEqual(name) {
-                return Field(rawValue: index)
+            guard let start = name.baseAddress, name.count > prefixLength else { return nil }
+            for index in names.indices where names[index].count == name.count {
+                let equal = names[index].withUnsafeBytes { $0.baseAddress.map { memcmp($0, start, name.count) == 0 } ?? false }
+                if equal { return Field(rawValue: index) }
             }
             return nil
         }
 
-        private static let prefix = Array(CourierHeader.prefix.utf8)
+        private static let prefixLength = CourierHeader.prefix.utf8.count
         private static let names = allCases.map { Array($0.name.utf8) }
     }
 

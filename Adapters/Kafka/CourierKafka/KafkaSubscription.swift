@@ -228,18 +228,24 @@ final class KafkaSubscription: Sendable {
     /// each decoded while librdkafka still holds it.
     private func read(upTo limit: Int, into batch: inout [Entry], waitMilliseconds: Int32) {
         batch.removeAll(keepingCapacity: true)
-        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: KafkaRecordDecoding.decode)
+        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: Self.entry)
         while true {
             switch result {
-            case .record(let record): batch.append(Entry(record))
+            case .record(let entry): batch.append(entry)
             case .error(let code, let message): report(code, message)
             case .nothing: break
             }
             guard case .record = result, batch.count < min(limit, Self.readBatchLimit) else { break }
-            result = consumer.poll(timeoutMilliseconds: 0, decode: KafkaRecordDecoding.decode)
+            result = consumer.poll(timeoutMilliseconds: 0, decode: Self.entry)
         }
         if !batch.isEmpty { ingest(batch) }
         batch.removeAll(keepingCapacity: true)
+    }
+
+    /// A record decoded straight into the entry that will carry it (the decoded envelope moves in, it is
+    /// not copied).
+    private static func entry(_ record: RDKafkaMessageView) -> Entry {
+        Entry(KafkaRecordDecoding.decode(record))
     }
 
     /// The most messages one poll turn reads before handing them over.
