@@ -39,13 +39,13 @@ final class KafkaSubscription: Sendable {
         var assignment: Assignment?
         var settling = false
 
-        init(_ record: consuming KafkaRecordDecoding.Decoded) {
-            location = record.location
-            offset = record.offset
-            key = record.key
-            deliveryCount = record.deliveryCount ?? 1
-            due = record.due
-            envelope = record.envelope
+        init(location: KafkaPartition, offset: Int64, envelope: consuming Envelope, key: KafkaMessageKey, deliveryCount: Int?, due: Date?) {
+            self.location = location
+            self.offset = offset
+            self.envelope = envelope
+            self.key = key
+            self.deliveryCount = deliveryCount ?? 1
+            self.due = due
         }
     }
 
@@ -245,7 +245,9 @@ final class KafkaSubscription: Sendable {
     /// A record decoded straight into the entry that will carry it (the decoded envelope moves in, it is
     /// not copied).
     private static func entry(_ record: RDKafkaMessageView) -> Entry {
-        Entry(KafkaRecordDecoding.decode(record))
+        KafkaRecordDecoding.decode(record) { envelope, key, deliveryCount, due in
+            Entry(location: record.location, offset: record.offset, envelope: envelope, key: key, deliveryCount: deliveryCount, due: due)
+        }
     }
 
     /// The most messages one poll turn reads before handing them over.
