@@ -197,6 +197,31 @@ final class KafkaSubscription: Sendable {
         finished.open()
     }
 
+    /// Settles a batch's deliveries through its subscription. Every delivery holds its settler and its
+    /// source's strings, and retaining and releasing one shared object for every message, on the poll
+    /// thread while making a batch and on the handler's thread while dropping the previous one, makes the
+    /// two cores fight over its reference count (the subscription's also lives in a side table, since it
+    /// is weakly referenced). Per batch, each thread mostly counts objects the other is done with.
+    final class BatchSettler: DeliverySettler {
+        let subscription: KafkaSubscription
+        init(_ subscription: KafkaSubscription) { self.subscription = subscription }
+        func settle(tag: UInt64, _ action: SettleAction) async throws { try await subscription.settle(tag: tag, action) }
+    }
+
+    /// `text` in storage of its own (see ``BatchSettler``); short strings are stored inline anyway.
+    private static func ownCopy(of text: String) -> String {
+        guard text.utf8.count > 15 else { return text }
+        var utf8 = text.utf8.makeIterator()
+        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
+            var count = 0
+            while count < buffer.count, let byte = utf8.next() {
+                buffer[count] = byte
+                count += 1
+            }
+            return count
+        }
+    }
+
     /// How long the buffer may stay full before fetching is paused.
     static let readPauseGrace: Duration = .seconds(1)
 
@@ -386,12 +411,16 @@ final class KafkaSubscription: Sendable {
             // (a settlement needs the tag, which nobody has yet).
             var deliveries: [Delivery] = []
             deliveries.reserveCapacity(taken.count)
+            // The objects every delivery of the batch holds are the batch's own (see `BatchSettler`).
+            let settler = BatchSettler(self)
+            let transport = Self.ownCopy(of: transportName)
+            let group = subscription.group.map(Self.ownCopy)
             for (tag, entry) in taken {
                 let source = DeliverySource(
-                    transport: transportName, topic: entry.envelope.topic, group: subscription.group,
+                    transport: transport, topic: entry.envelope.topic, group: group,
                     partition: Int(entry.location.partition), offset: entry.offset
                 )
-                deliveries.append(Delivery(envelope: entry.envelope, deliveryCount: entry.deliveryCount, source: source, tag: tag, settler: self))
+                deliveries.append(Delivery(envelope: entry.envelope, deliveryCount: entry.deliveryCount, source: source, tag: tag, settler: settler))
             }
             continuation.yield(contentsOf: deliveries)
         }
