@@ -145,7 +145,12 @@ final class DeliveryBuffer: Sendable {
                 state.waiter = nil
                 return (waiter, Array(deliveries))
             }
-            state.pending.append(contentsOf: deliveries)
+            if state.pending.isEmpty {
+                // Takes a transport's array as it is (no copy of each delivery) when nothing waits before it.
+                state.pending = Array(deliveries)
+            } else {
+                state.pending.append(contentsOf: deliveries)
+            }
             return nil
         }
         guard let (waiter, batch) = resume else {
