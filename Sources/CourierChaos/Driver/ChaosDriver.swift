@@ -52,23 +52,24 @@ public struct ChaosDriver: Sendable {
         var driverError = driverError
         var counts: ChaosCounts?
         var timings: FailoverTimings?
+        var rate = 0.0
         let faults = await run.faults
         let reader = LedgerReader(directory: run.directory)
         do {
             let snapshot = try reader.snapshot()
             counts = ChaosCounts(ledger: snapshot)
+            rate = try reader.attemptRate()
             if let primary = scenario.primaryTransport {
                 timings = FailoverTimings(faults: faults, timeline: try reader.timeline(), primary: primary)
             }
         } catch {
             driverError = [driverError, "reading the ledger failed: \(error)"].compactMap { $0 }.joined(separator: "; ")
         }
-        let producerSeconds = await run.producerSeconds
         var notes = await run.notes
         notes.append("ledgers, spool and process logs: \(run.directory)")
         return ScenarioResult(
             number: scenario.number, title: scenario.title, size: run.size, counts: counts, faults: faults, timings: timings,
-            durationSeconds: duration, publishRate: producerSeconds > 0 ? Double(counts?.attempted ?? 0) / producerSeconds : 0,
+            durationSeconds: duration, publishRate: rate,
             notes: notes, driverError: driverError
         )
     }

@@ -8,7 +8,7 @@ public struct ScenarioResult: Sendable, Codable {
     public var timings: FailoverTimings?
     /// From the first producer's start to the last effect.
     public var durationSeconds: Double
-    /// Messages attempted per second of producer running time.
+    /// Messages attempted per second, from the first attempt to the last.
     public var publishRate: Double
     /// What a reader needs to know to judge the figures (settings, what was measured how).
     public var notes: [String]

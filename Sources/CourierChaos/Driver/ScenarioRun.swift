@@ -15,8 +15,6 @@ actor ScenarioRun {
     private(set) var kafka: KafkaMockProcess?
     private var children: [ChildProcess] = []
     private var spawned = 0
-    private(set) var producerStarted: ContinuousClock.Instant?
-    private(set) var producerSeconds: Double = 0
 
     init(environment: ChaosEnvironment, number: Int, size: ChaosSize) throws {
         self.environment = environment
@@ -47,17 +45,20 @@ actor ScenarioRun {
 
     /// The Kafka transport spec for workers. The message timeout bounds how long a publish waits for a
     /// down cluster before the producer moves on (librdkafka waits 10 s by Courier's default).
-    func kafkaSpec(messageTimeoutMilliseconds: Int = 1000) throws -> String {
+    func kafkaSpec() throws -> String {
         guard let kafka else { throw ChaosError("start the Kafka mock cluster first") }
-        return "kafka=\(kafka.url)?message.timeout.ms=\(messageTimeoutMilliseconds)"
+        return "kafka=\(kafka.url)?message.timeout.ms=\(Self.kafkaMessageTimeoutMilliseconds)"
     }
+
+    /// librdkafka's `message.timeout.ms` for chaos producers: a publish to a cluster that is down fails
+    /// after this, which is most of the time to detect the fault.
+    static let kafkaMessageTimeoutMilliseconds = 400
 
     // MARK: Workers
 
     /// Starts a producer process publishing `count` messages with ids `prefix-0...`.
     @discardableResult
     func startProducer(transports: [String], count: Int, rate: Int, prefix: String, concurrency: Int = 8) throws -> ChildProcess {
-        if producerStarted == nil { producerStarted = .now }
         var arguments = ["chaos-worker", "produce", "--dir", directory, "--topic", topic, "--count", String(count), "--rate", String(rate)]
         arguments += ["--concurrency", String(concurrency), "--id-prefix", prefix]
         for transport in transports { arguments += ["--transport", transport] }
@@ -86,7 +87,6 @@ actor ScenarioRun {
     /// Waits for a producer to finish on its own; throws if it fails or overruns `deadline`.
     func waitForProducer(_ producer: ChildProcess, deadline: Duration) async throws {
         let status = await producer.wait(deadline: deadline)
-        if let started = producerStarted { producerSeconds = (ContinuousClock.now - started).seconds }
         guard let status else { throw ChaosError("\(producer.name) did not finish within \(deadline) (log: \(producer.logPath))") }
         guard status == 0 else { throw ChaosError("\(producer.name) exited with status \(status) (log: \(producer.logPath))") }
     }

@@ -42,6 +42,17 @@ struct LedgerReader {
         return ProducerTimeline(answers: answers, failovers: failovers)
     }
 
+    /// Messages attempted per second, from the first attempt to the last.
+    func attemptRate() throws(ChaosError) -> Double {
+        let producer = try LedgerDatabase(path: directory + "/" + ProducerLedger.fileName)
+        defer { producer.close() }
+        try producer.execute(Self.producerTables)
+        guard let row = try producer.rows("SELECT COUNT(*), MIN(at_ms), MAX(at_ms) FROM attempts").first,
+            let count = row[0].integer, let first = row[1].integer, let last = row[2].integer, last > first
+        else { return 0 }
+        return Double(count) * 1000 / Double(last - first)
+    }
+
     /// Messages consumed so far (distinct ids with an effect), for the driver's progress checks.
     func consumedCount() throws(ChaosError) -> Int {
         let consumer = try LedgerDatabase(path: directory + "/" + ConsumerLedger.fileName)

@@ -46,7 +46,7 @@ public struct ReliabilityReport: Sendable {
     private func section(_ result: ScenarioResult) -> String {
         var text = "## \(result.number). \(result.title)\n\n"
         text += "**\(result.passed ? "Passed" : "FAILED")** (\(result.size.rawValue) run, \(String(format: "%.1f", result.durationSeconds)) s, "
-        text += "\(String(format: "%.0f", result.publishRate)) messages/s attempted over the producers' running time)\n\n"
+        text += "\(String(format: "%.0f", result.publishRate)) messages/s attempted, first attempt to last)\n\n"
         for reason in result.failureReasons { text += "- Failure: \(reason)\n" }
         if !result.failureReasons.isEmpty { text += "\n" }
         if let counts = result.counts {

@@ -10,7 +10,7 @@ struct KafkaFailoverScenario: ChaosScenario {
 
     func run(_ run: ScenarioRun) async throws {
         let short = run.size == .short
-        let count = short ? 4_000 : 30_000
+        let count = short ? 8_000 : 40_000
         let rate = 1_000
         let outages = short ? 1 : 3
         let outage = Duration.seconds(5)
@@ -18,7 +18,7 @@ struct KafkaFailoverScenario: ChaosScenario {
         let transports = [try await run.kafkaSpec(), await run.rabbitMQSpec()]
         try await run.startConsumer(transports: transports)
         let producer = try await run.startProducer(transports: transports, count: count, rate: rate, prefix: "s4")
-        await run.note("\(count) messages offered at \(rate)/s; Kafka (3 mock brokers, message.timeout.ms=1000) preferred, RabbitMQ fallback, then the spool; default breaker (opens after 5 calls at 50 % failures, half-open after 2 s)")
+        await run.note("\(count) messages offered at \(rate)/s; Kafka (3 mock brokers, message.timeout.ms=\(ScenarioRun.kafkaMessageTimeoutMilliseconds)) preferred, RabbitMQ fallback, then the spool; default breaker (opens after 5 calls at 50 % failures, half-open after 2 s)")
         for _ in 0..<outages {
             await pause(short ? .seconds(1) : .seconds(4))
             guard await run.isRunning(producer) else { break }

@@ -10,14 +10,14 @@ struct KafkaFaultsScenario: ChaosScenario {
 
     func run(_ run: ScenarioRun) async throws {
         let short = run.size == .short
-        let count = short ? 3_000 : 30_000
+        let count = short ? 25_000 : 40_000  // the fault script takes about 20 s; the run outlasts it
         let rate = 1_000
         let cluster = try await run.startKafka(brokers: 3)
         let kafka = try await run.kafkaSpec()
         try await run.startConsumer(transports: [kafka])
         let producer = try await run.startProducer(transports: [kafka], count: count, rate: rate, prefix: "s3")
         let topic = run.topic
-        await run.note("\(count) messages offered at \(rate)/s; 3 mock brokers, topic with 3 partitions; Kafka (message.timeout.ms=1000), then the spool")
+        await run.note("\(count) messages offered at \(rate)/s; 3 mock brokers, topic with 3 partitions; Kafka (message.timeout.ms=\(ScenarioRun.kafkaMessageTimeoutMilliseconds)), then the spool")
         await pause(.seconds(2))
         try await inject(run, "Produce request errors: 20 × NOT_LEADER_FOR_PARTITION", lasting: .seconds(2)) {
             cluster.command("errors Produce 20 NOT_LEADER_FOR_PARTITION")
