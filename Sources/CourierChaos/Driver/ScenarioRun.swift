@@ -107,18 +107,41 @@ actor ScenarioRun {
         var lastCount = -1
         var lastProgress = ContinuousClock.now
         while true {
-            let consumed = try reader.consumedCount()
-            let acknowledged = try reader.acknowledgedCount()
-            if consumed >= acknowledged, try reader.spoolBacklog() == 0 { break }
-            if consumed != lastCount {
-                lastCount = consumed
+            try checkKafkaAlive()
+            let waiting = try reader.unconsumedCount()
+            if waiting == 0 { break }
+            if waiting != lastCount {
+                lastCount = waiting
                 lastProgress = .now
             } else if ContinuousClock.now - lastProgress > inactivity {
-                throw ChaosError("consumption stalled at \(consumed) of \(acknowledged) messages for \(inactivity)")
+                throw ChaosError("consumption stalled with \(waiting) confirmed message(s) not consumed for \(inactivity)")
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(500))
         }
         try await Task.sleep(for: settle)
+    }
+
+    /// Waits until the consumer has run a message that came through `transport`: its subscription (for
+    /// Kafka: its consumer group) is settled, so faults hit a steady state, not the start-up.
+    ///
+    /// Why for Kafka: librdkafka 2.0.2's mock cluster aborts (assertion `!member->resp` in
+    /// rd_kafka_mock_cgrp_member_sync_set) when its brokers go down while a group's SyncGroup is pending.
+    func waitUntilConsuming(from transport: String, deadline: Duration = .seconds(90)) async throws {
+        let reader = LedgerReader(directory: directory)
+        let giveUp = ContinuousClock.now + deadline
+        while try reader.consumedCount(through: transport) == 0 {
+            try checkKafkaAlive()
+            guard ContinuousClock.now < giveUp else { throw ChaosError("the consumer ran no message from \(transport) within \(deadline)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Throws when the Kafka mock cluster died: its data (in memory) is gone, so no count would mean anything.
+    func checkKafkaAlive() throws {
+        guard let kafka, !kafka.child.isRunning else { return }
+        let log = (try? String(contentsOfFile: kafka.child.logPath, encoding: .utf8)) ?? ""
+        let cause = log.split(separator: "\n").first { $0.contains("Assertion") || $0.contains("error") }.map(String.init) ?? "no cause in its log"
+        throw ChaosError("the Kafka mock cluster (courier kafka-mock) died during the run: \(cause)")
     }
 
     /// Messages consumed so far.

@@ -16,6 +16,7 @@ final class ConsumerLedger: IdempotencyStore {
     static let schema = """
         CREATE TABLE IF NOT EXISTS keys(key TEXT PRIMARY KEY, completed INTEGER NOT NULL, lease_until_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS effects(id TEXT NOT NULL, transport TEXT NOT NULL, process INTEGER NOT NULL, at_ms INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS effects_by_id ON effects(id);
         CREATE TABLE IF NOT EXISTS removed(key TEXT NOT NULL, at_ms INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS dead_letters(id TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
         """

@@ -61,22 +61,45 @@ struct LedgerReader {
         return Int(try consumer.queryInteger("SELECT COUNT(DISTINCT id) FROM effects"))
     }
 
-    /// Messages the producer took responsibility for so far.
-    func acknowledgedCount() throws(ChaosError) -> Int {
-        let producer = try LedgerDatabase(path: directory + "/" + ProducerLedger.fileName)
-        defer { producer.close() }
-        try producer.execute(Self.producerTables)
-        return Int(try producer.queryInteger("SELECT COUNT(DISTINCT id) FROM outcomes WHERE kind IN ('confirmed', 'spooled')"))
+    /// Messages consumed so far that came through `transport`.
+    func consumedCount(through transport: String) throws(ChaosError) -> Int {
+        let consumer = try LedgerDatabase(path: directory + "/" + ConsumerLedger.fileName)
+        defer { consumer.close() }
+        try consumer.execute(Self.consumerTables)
+        return Int(try consumer.queryInteger("SELECT COUNT(*) FROM effects WHERE transport = ?", [.text(transport)]))
     }
 
-    /// Messages spooled and not yet drained.
+    /// Messages spooled and not yet drained (by this ledger's rows).
     func spoolBacklog() throws(ChaosError) -> Int {
         let producer = try LedgerDatabase(path: directory + "/" + ProducerLedger.fileName)
         defer { producer.close() }
         try producer.execute(Self.producerTables)
-        let spooled = try producer.queryInteger("SELECT COUNT(DISTINCT id) FROM outcomes WHERE kind = 'spooled'")
-        let drained = try producer.queryInteger("SELECT COUNT(DISTINCT id) FROM outcomes WHERE kind = 'drained'")
-        return Int(spooled - drained)
+        return Int(
+            try producer.queryInteger(
+                """
+                SELECT COUNT(DISTINCT id) FROM outcomes AS spooled WHERE kind = 'spooled'
+                AND NOT EXISTS (SELECT 1 FROM outcomes AS drained WHERE drained.id = spooled.id AND drained.kind = 'drained')
+                """
+            )
+        )
+    }
+
+    /// Messages the producer took responsibility for that no consumer has run yet.
+    func unconsumedCount() throws(ChaosError) -> Int {
+        let producer = try LedgerDatabase(path: directory + "/" + ProducerLedger.fileName)
+        defer { producer.close() }
+        try producer.execute(Self.producerTables)
+        let consumerPath = directory + "/" + ConsumerLedger.fileName
+        try LedgerDatabase(path: consumerPath).execute(Self.consumerTables)
+        try producer.run("ATTACH DATABASE ? AS consumer", [.text(consumerPath)])
+        return Int(
+            try producer.queryInteger(
+                """
+                SELECT COUNT(DISTINCT id) FROM outcomes AS answer WHERE kind IN ('confirmed', 'spooled')
+                AND NOT EXISTS (SELECT 1 FROM consumer.effects AS effect WHERE effect.id = answer.id)
+                """
+            )
+        )
     }
 
     // The schemas create empty tables when a process never started, so a reader never fails on a missing table.

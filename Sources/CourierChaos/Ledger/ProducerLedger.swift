@@ -8,6 +8,7 @@ final class ProducerLedger: Sendable {
     static let schema = """
         CREATE TABLE IF NOT EXISTS attempts(id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, process INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS outcomes(id TEXT NOT NULL, kind TEXT NOT NULL, transport TEXT, at_ms INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS outcomes_by_id ON outcomes(id, kind);
         CREATE TABLE IF NOT EXISTS events(at_ms INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
         """
     private let connection: LedgerConnection

@@ -28,6 +28,8 @@ final class ChildProcess: @unchecked Sendable {
         defer { close(log) }
         var input: [Int32] = [-1, -1]
         if acceptsInput {
+            // A write to a child that died must fail with EPIPE, not kill this process with SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
             guard pipe(&input) == 0 else { throw ChaosError("cannot make a pipe for \(name)") }
             // Neither end may leak into other children (the write end held open elsewhere would hide end of input).
             _ = fcntl(input[0], F_SETFD, FD_CLOEXEC)
@@ -61,7 +63,7 @@ final class ChildProcess: @unchecked Sendable {
     var isRunning: Bool { reap() == nil }
 
     /// Sends `signal` (SIGKILL, SIGSTOP, ...) to the process while it runs.
-    func signal(_ signal: Int32) {
+    func deliver(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }
 
@@ -105,7 +107,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// SIGKILL and wait until the process is gone (a crash, not a shutdown).
     func crash() async {
-        signal(SIGKILL)
+        deliver(SIGKILL)
         _ = await wait(deadline: .seconds(10))
     }
 

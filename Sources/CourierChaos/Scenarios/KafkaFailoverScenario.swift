@@ -10,7 +10,7 @@ struct KafkaFailoverScenario: ChaosScenario {
 
     func run(_ run: ScenarioRun) async throws {
         let short = run.size == .short
-        let count = short ? 8_000 : 40_000
+        let count = short ? 12_000 : 40_000
         let rate = 1_000
         let outages = short ? 1 : 3
         let outage = Duration.seconds(5)
@@ -19,6 +19,7 @@ struct KafkaFailoverScenario: ChaosScenario {
         try await run.startConsumer(transports: transports)
         let producer = try await run.startProducer(transports: transports, count: count, rate: rate, prefix: "s4")
         await run.note("\(count) messages offered at \(rate)/s; Kafka (3 mock brokers, message.timeout.ms=\(ScenarioRun.kafkaMessageTimeoutMilliseconds)) preferred, RabbitMQ fallback, then the spool; default breaker (opens after 5 calls at 50 % failures, half-open after 2 s)")
+        try await run.waitUntilConsuming(from: "kafka")
         for _ in 0..<outages {
             await pause(short ? .seconds(1) : .seconds(4))
             guard await run.isRunning(producer) else { break }

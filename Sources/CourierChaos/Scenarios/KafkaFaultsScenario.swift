@@ -18,7 +18,7 @@ struct KafkaFaultsScenario: ChaosScenario {
         let producer = try await run.startProducer(transports: [kafka], count: count, rate: rate, prefix: "s3")
         let topic = run.topic
         await run.note("\(count) messages offered at \(rate)/s; 3 mock brokers, topic with 3 partitions; Kafka (message.timeout.ms=\(ScenarioRun.kafkaMessageTimeoutMilliseconds)), then the spool")
-        await pause(.seconds(2))
+        try await run.waitUntilConsuming(from: "kafka")
         try await inject(run, "Produce request errors: 20 × NOT_LEADER_FOR_PARTITION", lasting: .seconds(2)) {
             cluster.command("errors Produce 20 NOT_LEADER_FOR_PARTITION")
         } undo: {}

@@ -10,13 +10,14 @@ struct SpoolCrashScenario: ChaosScenario {
 
     func run(_ run: ScenarioRun) async throws {
         let short = run.size == .short
-        let count = short ? 3_000 : 20_000
+        let count = short ? 10_000 : 40_000
         let rate = short ? 1_000 : 2_000
         let cluster = try await run.startKafka(brokers: 3)
         let transports = [try await run.kafkaSpec(), await run.rabbitMQSpec()]
         try await run.startConsumer(transports: transports)
         let first = try await run.startProducer(transports: transports, count: count, rate: rate, prefix: "s5a")
         await run.note("first producer: \(count) messages offered at \(rate)/s over Kafka, RabbitMQ, spool; SIGKILLed once its spool held messages; second producer: \(count / 4) more messages and the first one's spool")
+        try await run.waitUntilConsuming(from: "kafka")
         await pause(short ? .seconds(1) : .seconds(3))
         let down = WallClock.milliseconds()
         cluster.allBrokers(up: false)
