@@ -42,6 +42,23 @@ import Testing
         #expect(timings.missing == 2) // never noticed, never came back
     }
 
+    @Test func timesTheSpoolEmptyingAfterRecovery() {
+        typealias Change = ProducerTimeline.SpoolChange
+        let timeline = ProducerTimeline(
+            answers: [Answer(atMilliseconds: 1_100, transport: nil), Answer(atMilliseconds: 2_500, transport: "rabbitmq")],
+            failovers: [],
+            spoolChanges: [
+                Change(atMilliseconds: 1_100, change: 1), Change(atMilliseconds: 1_200, change: 1),
+                Change(atMilliseconds: 2_500, change: -1), Change(atMilliseconds: 2_600, change: 1),  // queued behind the backlog
+                Change(atMilliseconds: 3_000, change: -1), Change(atMilliseconds: 3_400, change: -1),  // empty at 3.4 s
+            ]
+        )
+        let fault = FaultRecord(kind: "rabbitmq killed", startedAtMilliseconds: 1_000, endedAtMilliseconds: 2_000, takesPrimaryDown: true)
+        let timings = FailoverTimings(faults: [fault], timeline: timeline, primary: "rabbitmq")
+        #expect(timings.failback == [500])
+        #expect(timings.spoolDrained == [1_400])
+    }
+
     @Test func medianOfOddEvenAndEmpty() {
         #expect(FailoverTimings.median([5, 1, 3]) == 3)
         #expect(FailoverTimings.median([4, 1, 3, 2]) == 2)

@@ -6,13 +6,17 @@ public struct FailoverTimings: Sendable, Hashable, Codable {
     public var firstFallbackAnswer: [Int64]
     /// Per fault: fault undone → the first confirm by the preferred transport again.
     public var failback: [Int64]
+    /// Per fault: fault undone → the spool empty again (new publishes queue behind a spool backlog, so
+    /// until then the producer answers from the spool and at the relay's pace).
+    public var spoolDrained: [Int64]
     /// Faults where the producer never noticed, never used a fallback, or never came back (counted, not timed).
     public var missing: Int
 
-    public init(detect: [Int64] = [], firstFallbackAnswer: [Int64] = [], failback: [Int64] = [], missing: Int = 0) {
+    public init(detect: [Int64] = [], firstFallbackAnswer: [Int64] = [], failback: [Int64] = [], spoolDrained: [Int64] = [], missing: Int = 0) {
         self.detect = detect
         self.firstFallbackAnswer = firstFallbackAnswer
         self.failback = failback
+        self.spoolDrained = spoolDrained
         self.missing = missing
     }
 
@@ -36,6 +40,7 @@ public struct FailoverTimings: Sendable, Hashable, Codable {
                 } else {
                     missing += 1
                 }
+                if let empty = timeline.spoolEmpty(after: ended) { spoolDrained.append(empty - ended) }
             }
         }
     }

@@ -15,10 +15,40 @@ public struct ProducerTimeline: Sendable, Hashable {
     public var answers: [Answer]
     /// Times of the producer's failover events (traffic left the preferred transport), in order.
     public var failovers: [Int64]
+    /// When messages entered the spool (+1) and left it through the relay (-1), in order.
+    public var spoolChanges: [SpoolChange]
 
-    public init(answers: [Answer], failovers: [Int64]) {
+    /// A message entering (+1) or leaving (-1) the spool.
+    public struct SpoolChange: Sendable, Hashable {
+        public var atMilliseconds: Int64
+        public var change: Int
+
+        public init(atMilliseconds: Int64, change: Int) {
+            self.atMilliseconds = atMilliseconds
+            self.change = change
+        }
+    }
+
+    public init(answers: [Answer], failovers: [Int64], spoolChanges: [SpoolChange] = []) {
         self.answers = answers.sorted { $0.atMilliseconds < $1.atMilliseconds }
         self.failovers = failovers.sorted()
+        self.spoolChanges = spoolChanges.sorted { $0.atMilliseconds < $1.atMilliseconds }
+    }
+
+    /// The first moment at or after `time` when the spool holds nothing (by the ledger's rows), nil if never.
+    func spoolEmpty(after time: Int64) -> Int64? {
+        var backlog = 0
+        var index = spoolChanges.startIndex
+        while index < spoolChanges.endIndex, spoolChanges[index].atMilliseconds <= time {
+            backlog += spoolChanges[index].change
+            index += 1
+        }
+        if backlog <= 0 { return time }
+        for change in spoolChanges[index...] {
+            backlog += change.change
+            if backlog <= 0 { return change.atMilliseconds }
+        }
+        return nil
     }
 
     /// The first answer at or after `time` that satisfies `matches`.

@@ -66,7 +66,8 @@ public struct ChaosDriver: Sendable {
             driverError = [driverError, "reading the ledger failed: \(error)"].compactMap { $0 }.joined(separator: "; ")
         }
         var notes = await run.notes
-        notes.append("ledgers, spool and process logs: \(run.directory)")
+        let relative = run.directory.hasPrefix(environment.repositoryRoot + "/") ? String(run.directory.dropFirst(environment.repositoryRoot.count + 1)) : run.directory
+        notes.append("ledgers, spool and process logs: `\(relative)`")
         return ScenarioResult(
             number: scenario.number, title: scenario.title, size: run.size, counts: counts, faults: faults, timings: timings,
             durationSeconds: duration, publishRate: rate,

@@ -51,8 +51,9 @@ actor ScenarioRun {
     }
 
     /// librdkafka's `message.timeout.ms` for chaos producers: a publish to a cluster that is down fails
-    /// after this, which is most of the time to detect the fault.
-    static let kafkaMessageTimeoutMilliseconds = 400
+    /// after this. The producer's default retry policy makes up to 3 attempts before it fails over, so
+    /// failover takes about 3 × this (librdkafka's default, 10 s in Courier, would take 30 s).
+    static let kafkaMessageTimeoutMilliseconds = 300
 
     // MARK: Workers
 

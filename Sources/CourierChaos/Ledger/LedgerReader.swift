@@ -39,7 +39,11 @@ struct LedgerReader {
             return ProducerTimeline.Answer(atMilliseconds: time, transport: row[1].text == "spooled" ? nil : row[2].text)
         }
         let failovers = try producer.rows("SELECT at_ms FROM events WHERE kind = 'failed-over'").compactMap { $0.first?.integer }
-        return ProducerTimeline(answers: answers, failovers: failovers)
+        let spoolChanges = try producer.rows("SELECT at_ms, kind FROM outcomes WHERE kind IN ('spooled', 'drained')").compactMap { row -> ProducerTimeline.SpoolChange? in
+            guard let time = row[0].integer else { return nil }
+            return ProducerTimeline.SpoolChange(atMilliseconds: time, change: row[1].text == "spooled" ? 1 : -1)
+        }
+        return ProducerTimeline(answers: answers, failovers: failovers, spoolChanges: spoolChanges)
     }
 
     /// Messages attempted per second, from the first attempt to the last.

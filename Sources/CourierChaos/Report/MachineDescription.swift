@@ -22,10 +22,11 @@ public struct MachineDescription: Sendable {
         let kilobytes = memInfo.split(separator: "\n").first { $0.hasPrefix("MemTotal") }
             .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
         let release = (try? String(contentsOfFile: "/etc/debian_version", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        let kernel = (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
         return MachineDescription(
             cpu: cpu, cores: ProcessInfo.processInfo.activeProcessorCount,
-            memory: String(format: "%.1f GiB RAM", Double(kilobytes) / 1_048_576), system: "Debian \(release), Linux \(ProcessInfo.processInfo.operatingSystemVersionString)",
+            memory: String(format: "%.1f GiB RAM", Double(kilobytes) / 1_048_576), system: "Debian \(release), Linux \(kernel)",
             toolchain: swiftVersion(), rabbitMQVersion: packageVersion("rabbitmq-server"),
             librdkafkaVersion: packageVersion("librdkafka1"), sqliteVersion: packageVersion("libsqlite3-0"),
             load: "load average at the end of the run: \(load); \(note)"

@@ -19,6 +19,7 @@ struct RabbitMQHangScenario: ChaosScenario {
         try await run.startConsumer(transports: [rabbit])
         let producer = try await run.startProducer(transports: [rabbit], count: count, rate: rate, prefix: "s2")
         await run.note("\(count) messages offered at \(rate)/s; heartbeat \(Self.heartbeatSeconds) s, each hang \(hang) (3 intervals); RabbitMQ, then the spool")
+        await run.note("a hung broker keeps its sockets open: publishes wait for confirms until the transport misses two heartbeats (about \(2 * Self.heartbeatSeconds) s), so detection here is bounded by the heartbeat, not by the producer's retry settings")
         for _ in 0..<hangs {
             await pause(short ? .seconds(1) : .seconds(6))
             guard await run.isRunning(producer) else { break }
