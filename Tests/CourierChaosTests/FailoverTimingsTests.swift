@@ -59,6 +59,20 @@ import Testing
         #expect(timings.spoolDrained == [1_400])
     }
 
+    @Test func aFaultThatFindsABacklogIsCountedNotTimed() {
+        typealias Change = ProducerTimeline.SpoolChange
+        let timeline = ProducerTimeline(
+            answers: [Answer(atMilliseconds: 500, transport: nil), Answer(atMilliseconds: 1_010, transport: nil), Answer(atMilliseconds: 2_300, transport: "rabbitmq")],
+            failovers: [],
+            spoolChanges: [Change(atMilliseconds: 500, change: 1), Change(atMilliseconds: 1_010, change: 1), Change(atMilliseconds: 2_300, change: -1)]
+        )
+        let fault = FaultRecord(kind: "rabbitmq killed again", startedAtMilliseconds: 1_000, endedAtMilliseconds: 2_000, takesPrimaryDown: true)
+        let timings = FailoverTimings(faults: [fault], timeline: timeline, primary: "rabbitmq")
+        #expect(timings.startedWhileSpooling == 1)
+        #expect(timings.detect.isEmpty && timings.firstFallbackAnswer.isEmpty)
+        #expect(timings.failback == [300])
+    }
+
     @Test func medianOfOddEvenAndEmpty() {
         #expect(FailoverTimings.median([5, 1, 3]) == 3)
         #expect(FailoverTimings.median([4, 1, 3, 2]) == 2)

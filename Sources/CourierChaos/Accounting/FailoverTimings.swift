@@ -9,14 +9,18 @@ public struct FailoverTimings: Sendable, Hashable, Codable {
     /// Per fault: fault undone → the spool empty again (new publishes queue behind a spool backlog, so
     /// until then the producer answers from the spool and at the relay's pace).
     public var spoolDrained: [Int64]
+    /// Faults that found the producer already answering from its spool (a backlog from an earlier fault):
+    /// their detection and fallback are not timed, since no failover happened.
+    public var startedWhileSpooling: Int
     /// Faults where the producer never noticed, never used a fallback, or never came back (counted, not timed).
     public var missing: Int
 
-    public init(detect: [Int64] = [], firstFallbackAnswer: [Int64] = [], failback: [Int64] = [], spoolDrained: [Int64] = [], missing: Int = 0) {
+    public init(detect: [Int64] = [], firstFallbackAnswer: [Int64] = [], failback: [Int64] = [], spoolDrained: [Int64] = [], startedWhileSpooling: Int = 0, missing: Int = 0) {
         self.detect = detect
         self.firstFallbackAnswer = firstFallbackAnswer
         self.failback = failback
         self.spoolDrained = spoolDrained
+        self.startedWhileSpooling = startedWhileSpooling
         self.missing = missing
     }
 
@@ -26,14 +30,18 @@ public struct FailoverTimings: Sendable, Hashable, Codable {
         for fault in faults where fault.takesPrimaryDown {
             let start = fault.startedAtMilliseconds
             let end = fault.endedAtMilliseconds ?? Int64.max
-            let fallback = timeline.firstAnswer(after: start) { $0.transport != primary }.filter { $0.atMilliseconds <= end }
-            let failover = timeline.failovers.first { $0 >= start && $0 <= end }
-            if let noticed = [failover, fallback?.atMilliseconds].compactMap({ $0 }).min() {
-                detect.append(noticed - start)
+            if timeline.spoolBacklog(at: start) > 0 {
+                startedWhileSpooling += 1
             } else {
-                missing += 1
+                let fallback = timeline.firstAnswer(after: start) { $0.transport != primary }.filter { $0.atMilliseconds <= end }
+                let failover = timeline.failovers.first { $0 >= start && $0 <= end }
+                if let noticed = [failover, fallback?.atMilliseconds].compactMap({ $0 }).min() {
+                    detect.append(noticed - start)
+                } else {
+                    missing += 1
+                }
+                if let fallback { firstFallbackAnswer.append(fallback.atMilliseconds - start) }
             }
-            if let fallback { firstFallbackAnswer.append(fallback.atMilliseconds - start) }
             if let ended = fault.endedAtMilliseconds {
                 if let back = timeline.firstAnswer(after: ended, where: { $0.transport == primary }) {
                     failback.append(back.atMilliseconds - ended)

@@ -35,6 +35,11 @@ public struct ProducerTimeline: Sendable, Hashable {
         self.spoolChanges = spoolChanges.sorted { $0.atMilliseconds < $1.atMilliseconds }
     }
 
+    /// Messages in the spool at `time` (by the ledger's rows).
+    func spoolBacklog(at time: Int64) -> Int {
+        spoolChanges.prefix { $0.atMilliseconds <= time }.reduce(0) { $0 + $1.change }
+    }
+
     /// The first moment at or after `time` when the spool holds nothing (by the ledger's rows), nil if never.
     func spoolEmpty(after time: Int64) -> Int64? {
         var backlog = 0

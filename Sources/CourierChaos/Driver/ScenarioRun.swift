@@ -151,7 +151,7 @@ actor ScenarioRun {
     /// Messages in the producer's spool (spooled, not yet drained).
     func spoolBacklog() throws -> Int { try LedgerReader(directory: directory).spoolBacklog() }
 
-    /// Whether any child process named `name` is still running.
+    /// Whether `child` is still running.
     func isRunning(_ child: ChildProcess) -> Bool { child.isRunning }
 
     // MARK: Ending
