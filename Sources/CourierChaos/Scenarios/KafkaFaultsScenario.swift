@@ -18,6 +18,7 @@ struct KafkaFaultsScenario: ChaosScenario {
         let producer = try await run.startProducer(transports: [kafka], count: count, rate: rate, prefix: "s3")
         let topic = run.topic
         await run.note("\(count) messages offered at \(rate)/s; 3 mock brokers, topic with 3 partitions; Kafka (message.timeout.ms=\(ScenarioRun.kafkaMessageTimeoutMilliseconds)), then the spool")
+        await run.note("the short message timeout that keeps failover near 1 s also fails publishes that only needed a metadata refresh and a retry inside librdkafka (NOT_LEADER_FOR_PARTITION): the request errors alone can open the breaker and send the producer to its spool")
         try await run.waitUntilConsuming(from: "kafka")
         try await inject(run, "Produce request errors: 20 × NOT_LEADER_FOR_PARTITION", lasting: .seconds(2)) {
             cluster.command("errors Produce 20 NOT_LEADER_FOR_PARTITION")
