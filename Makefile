@@ -9,7 +9,7 @@ SWIFT_FLAGS ?=
 COURIER_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build demo test rabbitmq-start rabbitmq-stop clean conformance bench
+.PHONY: help deps build demo test rabbitmq-start rabbitmq-stop clean conformance bench chaos
 
 help: ## List the targets
 	@echo "Courier make targets:"
@@ -46,6 +46,14 @@ conformance: deps ## Run the transport conformance suite in full mode (short mod
 bench: export COURIER_AMQP_URL := $(COURIER_AMQP_URL)
 bench: deps ## Run the benchmark suite and rewrite BENCHMARKS.md
 	@SWIFT="$(SWIFT)" bash Benchmarks/run-suite.sh
+
+# Release build; every chaos scenario with real processes, a private RabbitMQ node on 127.0.0.1:5673 (started,
+# killed, hung and stopped by the run) and Kafka mock clusters. Options: CHAOS_FLAGS, e.g. "--scenario 4" or
+# "--machine-note 'other builds running'". Exits 1 unless every scenario passes; RELIABILITY.md is written either way.
+CHAOS_FLAGS ?=
+chaos: deps ## Run the chaos scenarios (about 10 minutes) and rewrite RELIABILITY.md
+	$(SWIFT) build -c release --product courier
+	"$$($(SWIFT) build -c release --show-bin-path)/courier" chaos --report RELIABILITY.md $(CHAOS_FLAGS)
 
 rabbitmq-start: deps ## Start the local RabbitMQ (127.0.0.1:5672, state in .courier/rabbitmq)
 	@bash .ci/rabbitmq start

@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "CourierAMQP", targets: ["CourierAMQP"]),
         .library(name: "CourierSQLite", targets: ["CourierSQLite"]),
         .library(name: "CourierConformance", targets: ["CourierConformance"]),
+        .library(name: "CourierChaos", targets: ["CourierChaos"]),
         .executable(name: "courier", targets: ["CourierCLI"]),
     ],
     targets: [
@@ -25,9 +26,16 @@ let package = Package(
         // The `courier` command-line tool.
         .executableTarget(
             name: "CourierCLI",
-            dependencies: ["Courier", "CourierMemory", "CourierSQLite", "CourierKafka", "CourierAMQP"],
+            dependencies: ["Courier", "CourierMemory", "CourierSQLite", "CourierKafka", "CourierAMQP", "CourierChaos"],
             path: "Sources/courier"
         ),
+        // Chaos scenarios: ledgers, Jepsen-style accounting, fault drivers and the report (`courier chaos`).
+        .target(
+            name: "CourierChaos",
+            dependencies: ["Courier", "CourierSQLite", "CSQLite", "CourierMemory", "CourierKafka", "CourierAMQP"],
+            path: "Sources/CourierChaos"
+        ),
+        .testTarget(name: "CourierChaosTests", dependencies: ["CourierChaos"]),
         // RabbitMQ over librabbitmq (rabbitmq-c 0.11): system library, a C wrapper for variadic amqp_login, the adapter.
         .systemLibrary(name: "CRabbitMQ", path: "Adapters/AMQP/CRabbitMQ", pkgConfig: "librabbitmq"),
         .target(name: "CRabbitMQLogin", dependencies: ["CRabbitMQ"], path: "Adapters/AMQP/CRabbitMQLogin"),

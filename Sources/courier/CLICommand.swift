@@ -32,12 +32,15 @@ protocol CLICommand: Sendable {
     /// Extra help paragraphs, if any.
     var discussion: String? { get }
     var options: [OptionSpec] { get }
+    /// Hidden commands (internal worker processes) are left out of the command list.
+    var isHidden: Bool { get }
     /// Runs with parsed options; returns the exit code.
     func run(_ arguments: ParsedArguments, context: CLIContext) async throws -> Int32
 }
 
 extension CLICommand {
     var discussion: String? { nil }
+    var isHidden: Bool { false }
 
     /// Help laid out like swift-argument-parser's: OVERVIEW, USAGE, OPTIONS.
     var help: String {

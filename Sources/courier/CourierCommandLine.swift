@@ -7,7 +7,7 @@ import CourierMemory
 struct CourierCommandLine {
     static let version = "0.1.0"
 
-    var commands: [any CLICommand] = [CheckCommand(), TransportsCommand(), DemoCommand(), BenchCommand(), DeadLetterCommand(), KafkaMockCommand(), SendCommand(), ConsumeCommand()]
+    var commands: [any CLICommand] = [CheckCommand(), TransportsCommand(), DemoCommand(), BenchCommand(), DeadLetterCommand(), KafkaMockCommand(), SendCommand(), ConsumeCommand(), ChaosCommand(), ChaosWorkerCommand()]
 
     /// The transports this build of the tool links.
     static func builtInRegistry() -> TransportRegistry {
@@ -58,7 +58,7 @@ struct CourierCommandLine {
     private func command(named name: String) -> (any CLICommand)? { commands.first { $0.name == name } }
 
     private func unknown(_ name: String, context: CLIContext) -> Int32 {
-        let names = commands.map(\.name).joined(separator: ", ")
+        let names = commands.filter { !$0.isHidden }.map(\.name).joined(separator: ", ")
         context.printError("error: unknown subcommand '\(name)'; the subcommands are \(names). See 'courier --help'")
         return ExitCode.usage
     }
@@ -76,7 +76,7 @@ struct CourierCommandLine {
             SUBCOMMANDS:
 
             """
-        for command in commands {
+        for command in commands where !command.isHidden {
             text += "  " + command.name.padding(toLength: 22, withPad: " ", startingAt: 0) + command.abstract + "\n"
         }
         text += "\n  See 'courier help <subcommand>' for detailed help.\n"
