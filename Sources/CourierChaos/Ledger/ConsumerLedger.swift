@@ -14,7 +14,7 @@ import Foundation
 final class ConsumerLedger: IdempotencyStore {
     static let fileName = "consumer.sqlite"
     static let schema = """
-        CREATE TABLE IF NOT EXISTS keys(key TEXT PRIMARY KEY, completed INTEGER NOT NULL, lease_until_ms INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS keys(key TEXT PRIMARY KEY, completed INTEGER NOT NULL, lease_until_ms INTEGER NOT NULL, holder INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS effects(id TEXT NOT NULL, transport TEXT NOT NULL, process INTEGER NOT NULL, at_ms INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS effects_by_id ON effects(id);
         CREATE TABLE IF NOT EXISTS removed(key TEXT NOT NULL, at_ms INTEGER NOT NULL);
@@ -33,7 +33,7 @@ final class ConsumerLedger: IdempotencyStore {
         staged.set(key, StagedEffect(messageID: messageID, transport: transport))
     }
 
-    func claim(_ key: String, lease: Duration) async throws -> IdempotencyClaim {
+    func claim(_ key: String, lease: Duration, holder: IdempotencyHolder) async throws -> IdempotencyClaim {
         let now = WallClock.milliseconds()
         let leaseUntil = now + Int64(lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000)
         return try connection.with { database throws(ChaosError) in
@@ -45,7 +45,8 @@ final class ConsumerLedger: IdempotencyStore {
                 }
                 if let row, let until = row.last?.integer, until > now { return .inProgress }
                 try database.run(
-                    "INSERT OR REPLACE INTO keys(key, completed, lease_until_ms) VALUES (?, 0, ?)", [.text(key), .integer(leaseUntil)]
+                    "INSERT OR REPLACE INTO keys(key, completed, lease_until_ms, holder) VALUES (?, 0, ?, ?)",
+                    [.text(key), .integer(leaseUntil), .integer(Int64(bitPattern: holder.token))]
                 )
                 return .claimed
             }
@@ -68,10 +69,14 @@ final class ConsumerLedger: IdempotencyStore {
         }
     }
 
-    func release(_ key: String) async throws {
+    func release(_ key: String, holder: IdempotencyHolder) async throws {
         _ = staged.remove(key)
         try connection.with { database throws(ChaosError) in
-            try database.run("DELETE FROM keys WHERE key = ? AND completed = 0", [.text(key)])
+            // Only the releaser's own claim: a twin's claim taken after a lapsed lease stays.
+            try database.run(
+                "DELETE FROM keys WHERE key = ?1 AND completed = 0 AND (?2 = 0 OR holder = ?2)",
+                [.text(key), .integer(Int64(bitPattern: holder.token))]
+            )
         }
     }
 
