@@ -41,7 +41,12 @@ fi
 
 echo "run-suite: release builds (courier, CourierAMQPBenchmark, CourierKafkaBenchmark) and the raw C programs"
 for product in courier CourierAMQPBenchmark CourierKafkaBenchmark; do
-    "$SWIFT" build -c release --product "$product" >/dev/null
+    # Quiet when it works; the compiler's own words when it does not.
+    if ! build_log=$("$SWIFT" build -c release --product "$product" 2>&1); then
+        echo "run-suite: the release build of $product failed:" >&2
+        tail -n 40 <<<"$build_log" >&2
+        exit 1
+    fi
 done
 BIN=$("$SWIFT" build -c release --show-bin-path)
 WORK=$(mktemp -d)
