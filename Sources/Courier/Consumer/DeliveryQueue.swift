@@ -31,23 +31,30 @@ final class DeliveryQueue: Sendable {
 
     /// The next delivery, waiting only when none is queued; `nil` once the queue is closed.
     func pop() async -> Delivery? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Delivery?, Never>) in
+        // Taken without a continuation when one is ready: even a continuation resumed at once suspends the
+        // task and schedules it again, a task switch per message.
+        if let ready = state.withLock({ Self.takeReady(&$0) }) { return ready }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Delivery?, Never>) in
             let ready = state.withLock { state -> Delivery?? in
-                if state.isClosed { return .some(nil) }
-                guard state.head < state.items.count else {
-                    state.idleWorkers.append(continuation)
-                    return nil
-                }
-                let delivery = state.items[state.head]
-                state.head += 1
-                if state.head == state.items.count {
-                    state.items.removeAll(keepingCapacity: true)
-                    state.head = 0
-                }
-                return .some(delivery)
+                if let ready = Self.takeReady(&state) { return ready }
+                state.idleWorkers.append(continuation)
+                return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
+    }
+
+    /// `.some(delivery)` when one is queued, `.some(nil)` when closed, `nil` when a worker has to wait.
+    private static func takeReady(_ state: inout State) -> Delivery?? {
+        if state.isClosed { return .some(nil) }
+        guard state.head < state.items.count else { return nil }
+        let delivery = state.items[state.head]
+        state.head += 1
+        if state.head == state.items.count {
+            state.items.removeAll(keepingCapacity: true)
+            state.head = 0
+        }
+        return .some(delivery)
     }
 
     /// Wakes idle workers with `nil` and drops what is queued (unstarted, so it goes back to the broker).
