@@ -1,15 +1,16 @@
 import Courier
 import CSQLite
 
-/// A SQLite connection. Not thread-safe: only its ``SQLiteThread`` touches it.
-final class SQLiteDatabase: @unchecked Sendable {
-    let path: String
+/// A SQLite connection. Not thread-safe: only its ``SQLiteThread`` touches it. Package-wide so the chaos
+/// ledgers use the same wrapper.
+package final class SQLiteDatabase: @unchecked Sendable {
+    package let path: String
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
 
     /// Opens (creating if needed) `path`, checks it is a healthy SQLite file and sets WAL mode with full
     /// syncs, so a committed row survives a crash and a power cut.
-    init(path: String) throws(CourierError) {
+    package init(path: String) throws(CourierError) {
         self.path = path
         var opened: OpaquePointer?
         let status = sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
@@ -43,7 +44,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     deinit { close() }
 
-    func close() {
+    package func close() {
         for statement in statements.values { sqlite3_finalize(statement) }
         statements = [:]
         if let handle { sqlite3_close_v2(handle) }
@@ -51,7 +52,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Runs one or more statements without results.
-    func execute(_ sql: String) throws(CourierError) {
+    package func execute(_ sql: String) throws(CourierError) {
         guard let handle else { throw closedError }
         var message: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, sql, nil, nil, &message)
@@ -63,7 +64,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// The first column of the first row of `sql`, as text.
-    func queryText(_ sql: String) throws(CourierError) -> String? {
+    package func queryText(_ sql: String) throws(CourierError) -> String? {
         try withStatement(sql) { statement throws(CourierError) in
             guard try step(statement) else { return nil }
             let value = column(statement, 0)
@@ -72,7 +73,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Runs `body` with a cached prepared statement for `sql`, reset afterwards.
-    func withStatement<Result>(_ sql: String, _ body: (OpaquePointer) throws(CourierError) -> Result) throws(CourierError) -> Result {
+    package func withStatement<Result>(_ sql: String, _ body: (OpaquePointer) throws(CourierError) -> Result) throws(CourierError) -> Result {
         guard let handle else { throw closedError }
         let statement: OpaquePointer
         if let cached = statements[sql] {
@@ -93,7 +94,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Advances `statement`; true when a row is available.
-    func step(_ statement: OpaquePointer) throws(CourierError) -> Bool {
+    package func step(_ statement: OpaquePointer) throws(CourierError) -> Bool {
         switch sqlite3_step(statement) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
@@ -102,7 +103,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
-    func bind(_ statement: OpaquePointer, _ index: Int32, _ value: SQLiteValue) {
+    package func bind(_ statement: OpaquePointer, _ index: Int32, _ value: SQLiteValue) {
         switch value {
         case .null: sqlite3_bind_null(statement, index)
         case .integer(let number): sqlite3_bind_int64(statement, index, number)
@@ -114,7 +115,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         }
     }
 
-    func column(_ statement: OpaquePointer, _ index: Int32) -> SQLiteValue {
+    package func column(_ statement: OpaquePointer, _ index: Int32) -> SQLiteValue {
         switch sqlite3_column_type(statement, index) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
         case SQLITE_TEXT:
@@ -128,7 +129,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Runs `body` inside one transaction: committed if it returns, rolled back if it throws.
-    func transaction<Result>(_ body: () throws(CourierError) -> Result) throws(CourierError) -> Result {
+    package func transaction<Result>(_ body: () throws(CourierError) -> Result) throws(CourierError) -> Result {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -148,15 +149,15 @@ final class SQLiteDatabase: @unchecked Sendable {
 }
 
 /// A value read from or bound to a statement.
-enum SQLiteValue: Sendable, Equatable {
+package enum SQLiteValue: Sendable, Equatable {
     case null
     case integer(Int64)
     case text(String)
     case blob([UInt8])
 
-    var text: String? { if case .text(let value) = self { value } else { nil } }
-    var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
-    var blob: [UInt8]? {
+    package var text: String? { if case .text(let value) = self { value } else { nil } }
+    package var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+    package var blob: [UInt8]? {
         switch self {
         case .blob(let value): value
         case .null: []
