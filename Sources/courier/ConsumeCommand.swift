@@ -63,7 +63,7 @@ struct ConsumeCommand: CLICommand {
             if number % 1000 == 0 { context.standardError.write("\rconsumed \(number)") }
         }
         // Ctrl-C is caught before 'ready' is said, so an interrupt right after it still stops cleanly.
-        let stop = StopSignals { Task { await consumer.shutdown() } }
+        let stop = TerminationSignals { Task { await consumer.shutdown() } }
         context.printError("ready: consuming \(topic) as group \(group) on \(transports.map(\.name).joined(separator: ", "))")
         let consuming = Task { await consumer.run() }
         let watcher = Task {
@@ -145,25 +145,4 @@ private final class PrintedCount: Sendable {
     }
 
     var value: Int { count.withLock { $0 } }
-}
-
-/// Turns Ctrl-C and SIGTERM into a clean stop while it lives; the default handling is restored by ``cancel()``.
-final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ onStop: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: onStop)
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
 }

@@ -1,3 +1,4 @@
+import Courier
 import Foundation
 
 /// What `courier kafka-mock` reacts to: a line of input, or a request to stop.
@@ -15,26 +16,11 @@ enum KafkaMockInput: Sendable {
             }
             reader.name = "courier-kafka-mock-stdin"
             reader.start()
-            let sources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    continuation.yield(.terminate)
-                    continuation.finish()
-                }
-                source.resume()
-                return source
+            let signals = TerminationSignals {
+                continuation.yield(.terminate)
+                continuation.finish()
             }
-            let box = SignalSources(sources)
-            continuation.onTermination = { _ in box.cancel() }
+            continuation.onTermination = { _ in signals.cancel() }
         }
     }
-}
-
-/// Keeps the signal sources alive until the input ends, then cancels them. Only `cancel()` touches
-/// them after setup, and Dispatch sources may be cancelled from any thread.
-private final class SignalSources: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-    init(_ sources: [any DispatchSourceSignal]) { self.sources = sources }
-    func cancel() { sources.forEach { $0.cancel() } }
 }

@@ -74,7 +74,7 @@ struct SendCommand: CLICommand {
             )
         }
         let messages = MessageLines(positionals: arguments.positionals, readLine: readLine)
-        let stopSignals = StopSignals { messages.stop() }
+        let stopSignals = TerminationSignals { messages.stop() }
         defer { stopSignals.cancel() }
         for await text in messages {
             if idempotencyKey != nil, tally.total == 1 {

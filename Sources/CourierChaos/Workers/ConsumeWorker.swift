@@ -59,21 +59,3 @@ public struct ConsumeWorker: Sendable {
         await transports.shutdown()
     }
 }
-
-/// Calls `action` once on SIGTERM or SIGINT instead of letting the signal end the process.
-final class TerminationSignals: @unchecked Sendable {
-    // Only set up in init and cancelled in cancel(); Dispatch sources may be cancelled from any thread.
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ action: @escaping @Sendable () -> Void) {
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: action)
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() { sources.forEach { $0.cancel() } }
-}
