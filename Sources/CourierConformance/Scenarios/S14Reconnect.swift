@@ -1,8 +1,8 @@
 import Courier
 
 extension ScenarioRun {
-    /// 14. Thousands of messages are published while the broker is restarted (twice by default) through
-    /// the test's hook: publishes retry retriable errors with the same id, the subscriber keeps going (or
+    /// 14. Once the subscriber has received a first part, the rest is published while the broker is
+    /// restarted (twice by default) through the test's hook: publishes retry retriable errors with the same id, the subscriber keeps going (or
     /// subscribes again after subscription-lost), and every confirmed message is received.
     func reconnect() async throws {
         guard let restartBroker = options.restartBroker else { return }
@@ -22,6 +22,10 @@ extension ScenarioRun {
             let part = Array(envelopes[(envelopes.count * phase / phases)..<(envelopes.count * (phase + 1) / phases)])
             if phase == 0 {
                 await publishConcurrently(part, via: [publisher], into: ledger, workers: counts.reconnectPublishers)
+                // The subscription is established (it received the first part) before the broker goes away:
+                // the scenario is about a running subscriber, and librdkafka 2.0.2's mock cluster does not
+                // recover a group whose first join a restart interrupts (received nothing in some CI runs).
+                try await waitForEverything(in: [ledger])
                 continue
             }
             // The restart runs while this phase publishes.
