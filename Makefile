@@ -29,9 +29,11 @@ demo: deps ## Build, then run `courier demo`
 	"$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/courier" demo
 
 test: export COURIER_AMQP_URL := $(COURIER_AMQP_URL)
+# The suite runs many librdkafka clients and mock clusters at once (each broker thread holds a wake-up pipe):
+# the soft descriptor limit is raised to the hard one, as servers do, when the shell allows it.
 test: deps ## Start a loopback RabbitMQ, then run the whole test suite (swift test)
 	@bash .ci/rabbitmq start
-	$(SWIFT) test $(SWIFT_FLAGS)
+	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null || true; echo "swift test with a limit of $$(ulimit -n) open files"; $(SWIFT) test $(SWIFT_FLAGS)
 
 # Full mode of the transport conformance suite: every test whose name contains "Conformance" (memory,
 # the plugin sample, Kafka on its mock cluster, AMQP on the loopback RabbitMQ started here as in `make test`).

@@ -60,7 +60,7 @@ struct BadInputTests {
 
     @Test("an unknown topic with topic creation off fails clearly; existing topics still work")
     func unknownTopicWithoutAutoCreate() async throws {
-        let test = try KafkaTestCluster(topics: ["known": 1])
+        let test = try await KafkaTestCluster.start(topics: ["known": 1])
         // The mock cluster creates any topic a client asks about; make it answer like a cluster without one.
         test.cluster.setTopicError("unknown", .unknownTopicOrPartition)
         let transport = try await test.transport(["create-topics": "false"])
@@ -88,7 +88,7 @@ struct BadInputTests {
 
     @Test("missing topics are created when allowed")
     func topicsCreatedWhenMissing() async throws {
-        let test = try KafkaTestCluster()
+        let test = try await KafkaTestCluster.start()
         let transport = try await test.transport()
         let stream = try await transport.subscribe(Subscription(topic: "brand-new", group: "g"))
         let sent = try await publish(transport, topic: "brand-new", count: 3)
@@ -99,7 +99,7 @@ struct BadInputTests {
 
     @Test("many concurrent first publishes to a new topic share one topic check and all succeed")
     func concurrentFirstPublishes() async throws {
-        let test = try KafkaTestCluster()
+        let test = try await KafkaTestCluster.start()
         let transport = try await test.transport()
         let confirmed = try await withThrowingTaskGroup(of: PublishConfirmation.self, returning: Int.self) { group in
             for index in 0..<200 { group.addTask { try await transport.publish(Envelope(topic: "burst", text: "\(index)")) } }
@@ -111,7 +111,7 @@ struct BadInputTests {
 
     @Test("a message over message.max.bytes is refused as too large; smaller ones still go through")
     func messageTooLarge() async throws {
-        let test = try KafkaTestCluster(topics: ["blobs": 1])
+        let test = try await KafkaTestCluster.start(topics: ["blobs": 1])
         let transport = try await test.transport(["message.max.bytes": "10000"])
         #expect(transport.capabilities.maxMessageBytes == 10000)
         let tooLarge = await #expect(throws: CourierError.self) {
@@ -132,7 +132,7 @@ struct BadInputTests {
 
     @Test("malformed envelopes and subscriptions are refused before reaching Kafka")
     func malformedInput() async throws {
-        let test = try KafkaTestCluster(topics: ["fine": 1])
+        let test = try await KafkaTestCluster.start(topics: ["fine": 1])
         let transport = try await test.transport()
         let emptyTopic = await #expect(throws: CourierError.self) { try await transport.publish(Envelope(topic: "", text: "x")) }
         #expect(emptyTopic?.code == .invalidMessage)
@@ -146,7 +146,7 @@ struct BadInputTests {
 
     @Test("a subscription closed before its poll thread started closes its consumer and returns")
     func closeBeforeStart() async throws {
-        let test = try KafkaTestCluster(topics: ["early": 1])
+        let test = try await KafkaTestCluster.start(topics: ["early": 1])
         let transport = try await test.transport()
         let subscription = try KafkaSubscription(subscription: Subscription(topic: "early", group: "g"), retryTopic: nil, transport: transport)
         await subscription.close()
@@ -156,7 +156,7 @@ struct BadInputTests {
 
     @Test("publishing before start or after shutdown is refused")
     func lifecycle() async throws {
-        let test = try KafkaTestCluster(topics: ["life": 1])
+        let test = try await KafkaTestCluster.start(topics: ["life": 1])
         let spec = TransportSpec(url: try TransportURL(test.cluster.url()))
         let transport = try KafkaTransportFactory().makeTransport(spec, context: TransportContext())
         let early = await #expect(throws: CourierError.self) { try await transport.publish(Envelope(topic: "life", text: "x")) }

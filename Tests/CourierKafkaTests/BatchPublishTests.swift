@@ -7,7 +7,7 @@ import Testing
 struct BatchPublishTests {
     @Test("publish(contentsOf:) confirms every message in order; a bad one fails alone; all arrive intact")
     func batchPublish() async throws {
-        let test = try KafkaTestCluster(topics: ["batch": 3, "other": 1])
+        let test = try await KafkaTestCluster.start(topics: ["batch": 3, "other": 1])
         let transport = try await test.transport()
         var envelopes = (0..<2500).map { index in
             Envelope(
@@ -47,7 +47,7 @@ struct BatchPublishTests {
 
     @Test("a batch to a transport that is shut down fails every message as closed")
     func batchAfterShutdown() async throws {
-        let test = try KafkaTestCluster(topics: ["late": 1])
+        let test = try await KafkaTestCluster.start(topics: ["late": 1])
         let transport = try await test.transport()
         await transport.shutdown()
         let outcomes = await transport.publish(contentsOf: [Envelope(topic: "late", text: "a"), Envelope(topic: "late", text: "b")])

@@ -7,7 +7,7 @@ import Testing
 struct ConsumerGroupTests {
     @Test("two groups each get every message")
     func twoGroupsEachGetAll() async throws {
-        let test = try KafkaTestCluster(topics: ["events": 3])
+        let test = try await KafkaTestCluster.start(topics: ["events": 3])
         let producer = try await test.transport()
         let sent = try await publish(producer, topic: "events", count: 30)
         let first = try await test.transport()
@@ -25,7 +25,7 @@ struct ConsumerGroupTests {
 
     @Test("members of one group share the partitions and together get every message")
     func membersSharePartitions() async throws {
-        let test = try KafkaTestCluster(topics: ["jobs": 4])
+        let test = try await KafkaTestCluster.start(topics: ["jobs": 4])
         let producer = try await test.transport()
         let memberA = try await test.transport()
         let memberB = try await test.transport()
@@ -57,7 +57,7 @@ struct ConsumerGroupTests {
     // expires on top of it: about 5 s versus 11 s here.
     @Test("closing a member leaves the group at once: the other member takes over without waiting for the session timeout")
     func closeLeavesGroup() async throws {
-        let test = try KafkaTestCluster(topics: ["handover": 2])
+        let test = try await KafkaTestCluster.start(topics: ["handover": 2])
         let slowToNotice = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
         let memberA = try await test.transport(slowToNotice)
         let memberB = try await test.transport(slowToNotice)
@@ -81,7 +81,7 @@ struct ConsumerGroupTests {
 
     @Test("breaking out of for-await and dropping the stream without close leaves the group as a close does")
     func droppedStreamLeavesGroup() async throws {
-        let test = try KafkaTestCluster(topics: ["abandoned": 2])
+        let test = try await KafkaTestCluster.start(topics: ["abandoned": 2])
         let slowToNotice = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
         let memberA = try await test.transport(slowToNotice)
         let memberB = try await test.transport(slowToNotice)
@@ -139,7 +139,7 @@ struct ConsumerGroupTests {
 
     @Test("at least once across a consumer restart: nothing lost, acked messages not redelivered")
     func atLeastOnceAcrossRestart() async throws {
-        let test = try KafkaTestCluster(topics: ["payments": 3])
+        let test = try await KafkaTestCluster.start(topics: ["payments": 3])
         let producer = try await test.transport()
         let sent = try await publish(producer, topic: "payments", count: 60)
         let firstTransport = try await test.transport()

@@ -7,7 +7,7 @@ import Testing
 struct FaultTests {
     @Test("retriable produce errors are retried by librdkafka; every message is confirmed once")
     func retriableRequestErrors() async throws {
-        let test = try KafkaTestCluster(topics: ["retries": 1])
+        let test = try await KafkaTestCluster.start(topics: ["retries": 1])
         let transport = try await test.transport()
         _ = try await publish(transport, topic: "retries", count: 1)
         test.cluster.pushRequestErrors(api: .produce, errors: [.notLeaderForPartition, .requestTimedOut, .notEnoughReplicas])
@@ -21,7 +21,7 @@ struct FaultTests {
 
     @Test("a message that never left is retriable; one sent without an answer is outcome unknown")
     func notPersistedAndPossiblyPersisted() async throws {
-        let test = try KafkaTestCluster(brokers: 1, topics: ["fragile": 1])
+        let test = try await KafkaTestCluster.start(brokers: 1, topics: ["fragile": 1])
         let transport = try await test.transport(["message.timeout.ms": "1500", "request.timeout.ms": "1000"])
         _ = try await publish(transport, topic: "fragile", count: 1)
 
@@ -54,7 +54,7 @@ struct FaultTests {
 
     @Test("transport disconnects on produce and fetch lose nothing and duplicate nothing")
     func transportDisconnects() async throws {
-        let test = try KafkaTestCluster(topics: ["wires": 2])
+        let test = try await KafkaTestCluster.start(topics: ["wires": 2])
         let transport = try await test.transport()
         _ = try await publish(transport, topic: "wires", count: 1)
         test.cluster.pushRequestErrors(api: .produce, errors: [.transport, .transport])
@@ -70,7 +70,7 @@ struct FaultTests {
 
     @Test("broker down and up mid-stream: every confirmed message is consumed")
     func brokerDownAndUp() async throws {
-        let test = try KafkaTestCluster(topics: ["stream": 3])
+        let test = try await KafkaTestCluster.start(topics: ["stream": 3])
         let producer = try await test.transport()
         let consumer = try await test.transport()
         let stream = try await consumer.subscribe(Subscription(topic: "stream", group: "readers", prefetch: 64))
@@ -114,7 +114,7 @@ struct FaultTests {
 
     @Test("a partition leader moving to another broker loses nothing")
     func leaderMove() async throws {
-        let test = try KafkaTestCluster(topics: ["moving": 2])
+        let test = try await KafkaTestCluster.start(topics: ["moving": 2])
         let transport = try await test.transport()
         let stream = try await transport.subscribe(Subscription(topic: "moving", group: "followers"))
         let collector = DeliveryCollector()
@@ -133,7 +133,7 @@ struct FaultTests {
 
     @Test("a fatal producer error recreates the producer and publishing goes on")
     func fatalErrorRecreatesProducer() async throws {
-        let test = try KafkaTestCluster(topics: ["fatal": 1])
+        let test = try await KafkaTestCluster.start(topics: ["fatal": 1])
         let logger = CapturingLogger()
         let transport = try await test.transport(logger: logger)
         _ = try await publish(transport, topic: "fatal", count: 3)

@@ -7,7 +7,7 @@ import Testing
 struct ForeignMessageTests {
     @Test("a message from a raw librdkafka producer, without Courier headers, gets a derived id")
     func rawLibrdkafkaMessage() async throws {
-        let test = try KafkaTestCluster(topics: ["legacy": 1])
+        let test = try await KafkaTestCluster.start(topics: ["legacy": 1])
         let reports = ConfirmedIDs()
         let raw = try RDKafkaProducer(
             properties: ["bootstrap.servers": test.cluster.bootstrapServers],
@@ -37,7 +37,7 @@ struct ForeignMessageTests {
     func kcatMessage() async throws {
         let kcat = try #require(["/usr/bin/kcat", "/usr/local/bin/kcat"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                 "kcat is missing; run .ci/install-deps")
-        let test = try KafkaTestCluster(topics: ["shipments": 1])
+        let test = try await KafkaTestCluster.start(topics: ["shipments": 1])
         let process = Process()
         process.executableURL = URL(fileURLWithPath: kcat)
         process.arguments = ["-P", "-b", test.cluster.bootstrapServers, "-t", "shipments", "-K", ":", "-H", "source=kcat"]

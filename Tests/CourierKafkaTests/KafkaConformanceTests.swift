@@ -10,6 +10,8 @@ import Testing
 struct KafkaConformanceTests {
     @Test("the kafka:// transport passes the conformance suite")
     func conformance() async throws {
+        let permit = await MockClusterPermits.shared.acquire()
+        defer { withExtendedLifetime(permit) {} }
         let cluster = try KafkaMockCluster(brokers: 3)
         defer { cluster.close() }
         let url = try TransportURL(cluster.url(fastGroupProperties))

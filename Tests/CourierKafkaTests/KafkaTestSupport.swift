@@ -18,8 +18,16 @@ let fastGroupProperties: [String: String] = [
 final class KafkaTestCluster: Sendable {
     let cluster: KafkaMockCluster
     private let transports = Mutex<[KafkaTransport]>([])
+    private let permit: MockClusterPermit
 
-    init(brokers: Int = 3, topics: [String: Int] = [:]) throws {
+    /// Waits for one of the target's mock-cluster permits, then starts a cluster with `topics`.
+    static func start(brokers: Int = 3, topics: [String: Int] = [:]) async throws -> KafkaTestCluster {
+        let permit = await MockClusterPermits.shared.acquire()
+        return try KafkaTestCluster(brokers: brokers, topics: topics, permit: permit)
+    }
+
+    private init(brokers: Int, topics: [String: Int], permit: MockClusterPermit) throws {
+        self.permit = permit
         cluster = try KafkaMockCluster(brokers: brokers)
         for (topic, partitions) in topics { try cluster.createTopic(topic, partitions: partitions) }
     }

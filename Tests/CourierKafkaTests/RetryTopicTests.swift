@@ -7,7 +7,7 @@ import Testing
 struct RetryTopicTests {
     @Test("nack with requeue brings a message back to the group through its retry topic")
     func requeueThroughRetryTopic() async throws {
-        let test = try KafkaTestCluster(topics: ["tasks": 2])
+        let test = try await KafkaTestCluster.start(topics: ["tasks": 2])
         let transport = try await test.transport()
         let sent = try await publish(transport, topic: "tasks", count: 10)
         let stream = try await transport.subscribe(Subscription(topic: "tasks", group: "workers"))
@@ -38,7 +38,7 @@ struct RetryTopicTests {
 
     @Test("redeliver(after:headers:) waits at least the delay, merges the headers, and survives a consumer restart")
     func delayedRedeliverySurvivesRestart() async throws {
-        let test = try KafkaTestCluster(topics: ["invoices": 1])
+        let test = try await KafkaTestCluster.start(topics: ["invoices": 1])
         let first = try await test.transport()
         let sent = try await publish(first, topic: "invoices", count: 1)
         let stream = try await first.subscribe(Subscription(topic: "invoices", group: "mailer"))
@@ -65,7 +65,7 @@ struct RetryTopicTests {
 
     @Test("a delayed copy does not hold up other messages of the main topic")
     func delayDoesNotBlockMainTopic() async throws {
-        let test = try KafkaTestCluster(topics: ["mail": 1])
+        let test = try await KafkaTestCluster.start(topics: ["mail": 1])
         let transport = try await test.transport()
         _ = try await publish(transport, topic: "mail", count: 1)
         let stream = try await transport.subscribe(Subscription(topic: "mail", group: "senders"))
@@ -83,7 +83,7 @@ struct RetryTopicTests {
 
     @Test("a private subscription redelivers in process, after the delay")
     func privateSubscriptionRedeliversInProcess() async throws {
-        let test = try KafkaTestCluster(topics: ["alerts": 1])
+        let test = try await KafkaTestCluster.start(topics: ["alerts": 1])
         let transport = try await test.transport()
         let sent = try await publish(transport, topic: "alerts", count: 2)
         let stream = try await transport.subscribe(Subscription(topic: "alerts"))
@@ -106,7 +106,7 @@ struct RetryTopicTests {
 
     @Test("settling twice is an invalid settlement")
     func doubleSettle() async throws {
-        let test = try KafkaTestCluster(topics: ["once": 1])
+        let test = try await KafkaTestCluster.start(topics: ["once": 1])
         let transport = try await test.transport()
         _ = try await publish(transport, topic: "once", count: 1)
         let stream = try await transport.subscribe(Subscription(topic: "once", group: "g"))

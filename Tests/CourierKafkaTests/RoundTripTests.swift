@@ -6,7 +6,7 @@ import Testing
 struct RoundTripTests {
     @Test("headers, keys and payloads survive the trip; confirmations carry partition and offset")
     func roundTrip() async throws {
-        let test = try KafkaTestCluster(topics: ["orders": 3])
+        let test = try await KafkaTestCluster.start(topics: ["orders": 3])
         let transport = try await test.transport()
         var sent: [Envelope] = []
         for index in 0..<20 {
@@ -43,7 +43,7 @@ struct RoundTripTests {
 
     @Test("messages with one ordering key are consumed in publish order")
     func perKeyOrder() async throws {
-        let test = try KafkaTestCluster(topics: ["ledger": 4])
+        let test = try await KafkaTestCluster.start(topics: ["ledger": 4])
         let transport = try await test.transport()
         let keys = ["alice", "bob", "carol", "dave", "erin"]
         _ = try await publish(transport, topic: "ledger", count: 200) { keys[$0 % keys.count] }

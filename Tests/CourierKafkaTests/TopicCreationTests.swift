@@ -42,7 +42,7 @@ struct TopicCreationTests {
 
     @Test("a cluster that cannot create the topic with the configured partitions gets a clear error naming them and the reason")
     func refusedWithPartitions() async throws {
-        let test = try KafkaTestCluster(topics: ["known": 2])
+        let test = try await KafkaTestCluster.start(topics: ["known": 2])
         // Answer like a cluster without the topic; the mock has no controller, so CreateTopics times out.
         test.cluster.setTopicError("orders-v2", .unknownTopicOrPartition)
         let transport = try await test.transport(["topic-partitions": "6", "request.timeout.ms": "1000"])
@@ -66,7 +66,7 @@ struct TopicCreationTests {
 
     @Test("CreateTopics on the mock cluster is refused (no controller), and reported as such")
     func createTopicsOnTheMock() async throws {
-        let test = try KafkaTestCluster()
+        let test = try await KafkaTestCluster.start()
         let transport = try await test.transport()
         guard let client = transport.producer.currentClient else {
             Issue.record("the started transport has no producer handle")
