@@ -98,6 +98,9 @@ public struct CourierError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let circuitOpen: Code = "circuit-open"
         /// A fault injected on purpose by a test script.
         public static let injectedFault: Code = "injected-fault"
+        /// The transport did not answer within the producer's attempt timeout; the attempt was abandoned
+        /// and may still be confirmed later.
+        public static let timedOut: Code = "timed-out"
     }
 }
 

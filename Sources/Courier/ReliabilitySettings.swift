@@ -19,6 +19,7 @@ public struct SpoolSettings: Sendable, Hashable {
 enum ReliabilitySections {
     static let retryFields: Set<String> = [
         "maxAttempts", "deadlineMs", "initialBackoffMs", "maxBackoffMs", "multiplier", "jitter", "budgetTokens", "budgetRatio",
+        "attemptTimeoutMs",
     ]
     static let breakerFields: Set<String> = [
         "windowType", "windowSize", "failureRateThreshold", "slowCallRateThreshold", "slowCallDurationMs", "minimumCalls",
@@ -45,6 +46,7 @@ enum ReliabilitySections {
         configuration.retry = retry
         if let tokens = try reader.number("budgetTokens", in: 1...1_000_000) { configuration.retryBudgetTokens = tokens }
         if let ratio = try reader.number("budgetRatio", in: 0...1000) { configuration.retryBudgetRatio = ratio }
+        if let timeout = try reader.milliseconds("attemptTimeoutMs", in: 1...hour) { configuration.attemptTimeout = timeout }
     }
 
     static func breaker(_ value: JSONValue, field: String, into configuration: inout ProducerConfiguration) throws(CourierError) {

@@ -27,6 +27,7 @@ struct ReliabilityConfigurationTests {
         #expect(configuration.producer.retry.maxAttempts == 3)
         #expect(configuration.producer.retry.backoff.jitter == .full)
         #expect(configuration.producer.breaker.window == .count(20))
+        #expect(configuration.producer.attemptTimeout == nil)
         #expect(configuration.spool == nil)
     }
 
@@ -35,7 +36,7 @@ struct ReliabilityConfigurationTests {
         let configuration = try load("""
             {"transports": ["test://a"],
              "retry": {"maxAttempts": 7, "deadlineMs": 9000, "initialBackoffMs": 10, "maxBackoffMs": 500,
-                       "multiplier": 3, "jitter": "decorrelated", "budgetTokens": 50, "budgetRatio": 0.5},
+                       "multiplier": 3, "jitter": "decorrelated", "budgetTokens": 50, "budgetRatio": 0.5, "attemptTimeoutMs": 750},
              "breaker": {"windowType": "time", "windowSize": 30, "failureRateThreshold": 40, "slowCallRateThreshold": 80,
                          "slowCallDurationMs": 700, "minimumCalls": 12, "openDurationMs": 1500, "openDurationMultiplier": 2,
                          "maximumOpenDurationMs": 30000, "permittedCallsInHalfOpen": 4},
@@ -47,6 +48,7 @@ struct ReliabilityConfigurationTests {
         #expect(producer.retry.backoff == Backoff(initial: .milliseconds(10), multiplier: 3, maximum: .milliseconds(500), jitter: .decorrelated))
         #expect(producer.retryBudgetTokens == 50)
         #expect(producer.retryBudgetRatio == 0.5)
+        #expect(producer.attemptTimeout == .milliseconds(750))
         #expect(producer.breaker.window == .time(seconds: 30))
         #expect(producer.breaker.failureRateThreshold == 40)
         #expect(producer.breaker.slowCallRateThreshold == 80)
@@ -70,6 +72,7 @@ struct ReliabilityConfigurationTests {
     @Test("bad values name the field and the allowed range", arguments: [
         (#""retry": {"maxAttempts": 0}"#, "retry.maxAttempts: is 0; it must be from 1 to 1000"),
         (#""retry": {"maxAttempts": 2.5}"#, "retry.maxAttempts: is 2.5; it must be a whole number"),
+        (#""retry": {"attemptTimeoutMs": 0}"#, "retry.attemptTimeoutMs: is 0; it must be from 1 to 3600000"),
         (#""retry": {"jitter": "wild"}"#, "retry.jitter: is \"wild\"; it must be one of none, full, equal, decorrelated"),
         (#""retry": {"initialBackoffMs": 100, "maxBackoffMs": 10}"#, "retry.maxBackoffMs: is shorter than initialBackoffMs"),
         (#""retry": {"retries": 3}"#, "retry: has an unknown field \"retries\""),

@@ -175,7 +175,12 @@ public final class Producer: Sendable {
                     attempts += 1
                     // Latency is wall-clock time even on a virtual clock: it measures the broker, not the policy.
                     let started = ContinuousClock.now
-                    let confirmation = try await breakers[index].run { try await transport.publish(envelope) }
+                    let confirmation = try await breakers[index].run {
+                        guard let timeout = configuration.attemptTimeout else { return try await transport.publish(envelope) }
+                        return try await withAttemptTimeout(timeout, clock: clock, transport: transport.name) {
+                            try await transport.publish(envelope)
+                        }
+                    }
                     if let metrics {
                         metrics.latency[index].record(ContinuousClock.now - started)
                         metrics.sent[index].increment(by: 1)
@@ -187,8 +192,9 @@ public final class Producer: Sendable {
             } catch {
                 let courierError = (error as? CourierError) ?? CourierError(.unavailable, "\(error)", isRetriable: true, transport: transport.name)
                 if courierError.code == .circuitOpen { attempts -= 1 }
-                // The message's own fault: no other transport will like it better.
-                if !courierError.isRetriable, !courierError.isFatal, courierError.code != .circuitOpen {
+                // The message's own fault: no other transport will like it better. (A timed-out attempt is
+                // not retried where it hung, but the next transport may well take it.)
+                if !courierError.isRetriable, !courierError.isFatal, courierError.code != .circuitOpen, courierError.code != .timedOut {
                     return .refused(courierError, attempts: attempts)
                 }
                 reasons.append("\(transport.name): \(courierError.message)")

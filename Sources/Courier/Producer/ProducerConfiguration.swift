@@ -12,6 +12,12 @@ public struct ProducerConfiguration: Sendable {
     public var relayInterval: Duration
     /// The relay reads this many spooled messages at a time.
     public var relayBatchSize: Int
+    /// How long one attempt on one transport may wait for its confirmation; `nil`: as long as the
+    /// transport takes (a hung broker is then noticed by the transport itself, for RabbitMQ after two
+    /// missed heartbeats). A timed-out attempt counts as a breaker failure and the next transport is
+    /// tried at once; the abandoned attempt may still be confirmed, which consumers absorb by the
+    /// idempotency key. Each attempt then costs two extra tasks, so it is off by default.
+    public var attemptTimeout: Duration?
 
     public init(
         retry: RetryPolicy = RetryPolicy(
@@ -23,7 +29,8 @@ public struct ProducerConfiguration: Sendable {
         retryBudgetRatio: Double = 0.1,
         breaker: CircuitBreakerConfiguration = CircuitBreakerConfiguration(),
         relayInterval: Duration = .milliseconds(100),
-        relayBatchSize: Int = 64
+        relayBatchSize: Int = 64,
+        attemptTimeout: Duration? = nil
     ) {
         self.retry = retry
         self.retryBudgetTokens = retryBudgetTokens
@@ -31,5 +38,6 @@ public struct ProducerConfiguration: Sendable {
         self.breaker = breaker
         self.relayInterval = relayInterval
         self.relayBatchSize = relayBatchSize
+        self.attemptTimeout = attemptTimeout
     }
 }

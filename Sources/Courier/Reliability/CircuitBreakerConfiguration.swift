@@ -52,12 +52,13 @@ public struct CircuitBreakerConfiguration: Sendable {
         self.recordsError = recordsError
     }
 
-    /// The default: errors that say the broker is in trouble (retriable or fatal ``CourierError``s, and
-    /// any non-Courier error), not errors in the caller's input such as an oversized message.
+    /// The default: errors that say the broker is in trouble (retriable or fatal ``CourierError``s, a
+    /// timed-out attempt, and any non-Courier error), not errors in the caller's input such as an
+    /// oversized message.
     public static let brokerFailure: @Sendable (any Error) -> Bool = { error in
         if error is CancellationError { return false }
         guard let error = error as? CourierError else { return true }
-        return error.isRetriable || error.isFatal
+        return error.isRetriable || error.isFatal || error.code == .timedOut
     }
 
     /// Throws a clear error for values outside their ranges; `field` prefixes the names.

@@ -152,7 +152,9 @@ public struct ReliabilityReport: Sendable {
         answer from the fallback" is the first message after the fault answered by another transport or by
         the spool; "failback" is the first confirm by the preferred transport after the fault was undone
         (for a RabbitMQ restart: after `.ci/rabbitmq start` returned, i.e. the node had booted). Targets:
-        failover within 1 s (median), failback within 5 s.
+        failover within 1 s (median), failback within 5 s. The producer runs with the default settings plus
+        an attempt timeout of 500 ms (`retry.attemptTimeoutMs`; off by default), which is what ends waiting
+        on a broker that is hung rather than down.
 
         Kafka faults start once the consumer group has consumed its first message: librdkafka 2.0.2's mock
         cluster aborts (assertion `!member->resp` in `rd_kafka_mock_cgrp_member_sync_set`) when its brokers

@@ -1,7 +1,7 @@
 import Foundation
 
 /// 2. RabbitMQ hung with SIGSTOP for longer than two heartbeat intervals, then resumed with SIGCONT:
-/// the sockets stay open, so only heartbeats (2 s here) notice.
+/// the sockets stay open, so only heartbeats (2 s here) or the producer's attempt timeout notice.
 struct RabbitMQHangScenario: ChaosScenario {
     let number = 2
     let title = "RabbitMQ hung with SIGSTOP for more than two heartbeat intervals, then resumed"
@@ -19,7 +19,7 @@ struct RabbitMQHangScenario: ChaosScenario {
         try await run.startConsumer(transports: [rabbit])
         let producer = try await run.startProducer(transports: [rabbit], count: count, rate: rate, prefix: "s2")
         await run.note("\(count) messages offered at \(rate)/s; heartbeat \(Self.heartbeatSeconds) s, each hang \(hang) (3 intervals); RabbitMQ, then the spool")
-        await run.note("a hung broker keeps its sockets open: publishes wait for confirms until the transport misses two heartbeats (about \(2 * Self.heartbeatSeconds) s), so detection here is bounded by the heartbeat, not by the producer's retry settings")
+        await run.note("a hung broker keeps its sockets open, so no error arrives until the transport misses two heartbeats (about \(2 * Self.heartbeatSeconds) s); the producer's attempt timeout (\(ProduceWorker.attemptTimeout)) leaves it sooner")
         for _ in 0..<hangs {
             await pause(short ? .seconds(1) : .seconds(6))
             guard await run.isRunning(producer) else { break }

@@ -32,6 +32,11 @@ public struct ProduceWorker: Sendable {
     /// Messages recorded and published together; the ledger is written once per chunk.
     static let chunkSize = 50
 
+    /// The defaults, plus the attempt timeout a latency-sensitive user sets so that a hung broker (open
+    /// sockets, no answers) is left within half a second instead of after two missed heartbeats.
+    static let configuration = ProducerConfiguration(attemptTimeout: attemptTimeout)
+    static let attemptTimeout = Duration.milliseconds(500)
+
     public init(options: Options) { self.options = options }
 
     public func run() async throws {
@@ -40,7 +45,7 @@ public struct ProduceWorker: Sendable {
         let transports = try WorkerTransports(specs: options.transports)
         try await transports.start(deadline: .seconds(120))
         let spool = try await SQLiteSpool.open(path: options.directory + "/spool.sqlite")
-        let producer = Producer(transports: transports.transports, spool: spool)
+        let producer = Producer(transports: transports.transports, configuration: Self.configuration, spool: spool)
         _ = producer.onEvent { event in Self.record(event, in: ledger) }
         let relay = Task { try await producer.run() }
         workerLog("producer started: \(options.count) messages, spool depth \(try await spool.depth().messages)")
