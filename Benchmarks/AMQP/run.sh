@@ -4,8 +4,12 @@
 # window, prefetch, message size and persistence (delivery mode 2, mandatory publishes, durable topic
 # exchange + durable queue bound with #, one ack per message). Release builds. Not a timed test.
 #
-#   [ROUNDS=3] [SETTLE=5] [RAW_ACK_EVERY=1] bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]
+#   [ROUNDS=3] [SETTLE=5] [RAW_ACK_EVERY=1] [PIN=1] bash Benchmarks/AMQP/run.sh [COUNT] [SIZE] [WINDOW] [PREFETCH]
 #       defaults: 20000 256 256 256
+#
+# PIN=1 (the default on 2+ cores with taskset) puts the RabbitMQ node listening on the port on CPU 0 and
+# every contender on CPU 1, as `make bench` does: unpinned, the broker's busy-waiting schedulers and the
+# client share cores at random and the consume rates split into two modes (about 33k and 80k msg/s here).
 #
 # The raw consumer acks every message on its own by default (the plain librabbitmq loop); RAW_ACK_EVERY=N
 # (N > 1) makes it batch its acks the way Courier does: one `multiple` ack per N messages and whenever no
@@ -40,18 +44,26 @@ HOST=${AUTHORITY%:*}
 PORT=${AUTHORITY##*:}
 [ "$HOST" = "$AUTHORITY" ] && PORT=5672
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+PIN=${PIN:-1}
+BROKER_PID=""
+CLIENT=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    BROKER_PID=$(ss -Htlnp "sport = :$PORT" | sed -nE 's/.*pid=([0-9]+).*/\1/p' | head -1)
+    [ -n "$BROKER_PID" ] && taskset -a -p -c 0 "$BROKER_PID" >/dev/null
+    CLIENT=(taskset -c 1)
+fi
+trap 'rm -rf "$WORK"; [ -n "$BROKER_PID" ] && taskset -a -p -c "0-$(($(nproc) - 1))" "$BROKER_PID" >/dev/null; true' EXIT
 
 cc -O2 -o "$WORK/raw_bench" Benchmarks/AMQP/raw/raw_bench.c $(pkg-config --cflags --libs librabbitmq)
 swift build -c release --scratch-path "$SCRATCH" --product CourierAMQPBenchmark >/dev/null
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -srm); librabbitmq $(pkg-config --modversion librabbitmq); broker $HOST:$PORT; $COUNT messages of $SIZE bytes, confirm window $WINDOW, prefetch $PREFETCH, persistent; raw acks every $RAW_ACK_EVERY message(s); $ROUNDS rounds"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -srm); librabbitmq $(pkg-config --modversion librabbitmq); broker $HOST:$PORT; $COUNT messages of $SIZE bytes, confirm window $WINDOW, prefetch $PREFETCH, persistent; raw acks every $RAW_ACK_EVERY message(s); $ROUNDS rounds; $([ -n "$BROKER_PID" ] && echo "broker on CPU 0, contenders on CPU 1" || echo "not pinned")"
 JSON=()
 step() { # index, label, command...: prints the human line, keeps the JSON line at its index in the round
     local index=$1 label=$2 out
     shift 2
-    out=$("$@")
+    out=$("${CLIENT[@]}" "$@")
     echo "  $label $(echo "$out" | grep -v '^{')"
     JSON[$((6 * (ROUND - 1) + index))]="$(echo "$out" | grep '^{' | sed "s/^{/{\"round\":$ROUND,/")"
 }
