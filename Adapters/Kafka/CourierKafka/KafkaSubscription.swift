@@ -120,7 +120,34 @@ final class KafkaSubscription: Sendable {
             await finished.wait()
             return
         }
+        let watchdog = Task { [self] in
+            try await Task.sleep(for: Self.leaveGroupLimit)
+            abandonClose()
+        }
         await finished.wait()
+        watchdog.cancel()
+    }
+
+    /// How long ``close()`` waits for librdkafka to leave the group. librdkafka 2.0.2's
+    /// `rd_kafka_consumer_close` can wait indefinitely when the group is rebalancing as the member
+    /// leaves; past this, close returns anyway.
+    static let leaveGroupLimit: Duration = .seconds(10)
+
+    /// Ends the stream and lets ``close()`` return while the poll thread is still inside librdkafka's
+    /// close. Settled offsets were committed before it; the thread finishes (and frees the handle) if
+    /// librdkafka ever returns, and the group reassigns the partitions after the session timeout if not.
+    private func abandonClose() {
+        guard !finished.isOpen else { return }
+        let continuation = state.withLock { state -> DeliveryStream.Continuation? in
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        logger.info(
+            "Kafka consumer did not leave group \(group) within \(Self.leaveGroupLimit); closing the subscription anyway (its partitions go to other members after session.timeout.ms)",
+            metadata: ["transport": transportName, "group": group]
+        )
+        continuation?.finish()
+        finished.open()
     }
 
     // MARK: Poll thread
@@ -368,6 +395,10 @@ final class KafkaSubscription: Sendable {
             // A partition paused here must not stay paused if it comes back to this member later.
             consumer.resume(wasPaused)
             storeSettledOffsets()
+            // Leaving the group: librdkafka commits the stored offsets itself as it unassigns (auto
+            // commit), and the poll thread committed just before; a synchronous commit here, inside
+            // rd_kafka_consumer_close, can wait for a coordinator the closing group no longer looks up.
+            guard !state.withLock({ $0.closing }) else { return }
             // Commit what was settled before the partitions go to another member.
             let error = consumer.commit()
             if error != RD_KAFKA_RESP_ERR_NO_ERROR {
