@@ -70,7 +70,13 @@ public final class SQLiteSpool: Spool {
     }
 
     public func remove(sequence: Int64) async throws {
-        try await perform { [table] in try table.remove(sequence: sequence) }
+        try await perform { [table] in try table.remove(sequences: [sequence]) }
+    }
+
+    /// Removes every one of `sequences` in one transaction: one synced commit for a relay batch.
+    public func remove(sequences: [Int64]) async throws {
+        guard !sequences.isEmpty else { return }
+        try await perform { [table] in try table.remove(sequences: sequences) }
     }
 
     public func depth() async throws -> SpoolDepth {

@@ -83,18 +83,27 @@ final class SpoolTable: @unchecked Sendable {
     /// Closes the database; later calls throw ``CourierError/Code/closed``.
     func close() { database.close() }
 
-    func remove(sequence: Int64) throws(CourierError) {
-        let removedBytes = try database.withStatement("SELECT length(payload) FROM courier_spool WHERE sequence = ?") { statement throws(CourierError) in
-            database.bind(statement, 1, .integer(sequence))
-            return try database.step(statement) ? Int(database.column(statement, 0).integer ?? 0) : nil
+    /// Deletes `sequences` in one transaction (one synced commit); unknown ones are skipped.
+    func remove(sequences: [Int64]) throws(CourierError) {
+        let removed = try database.transaction { () throws(CourierError) -> SpoolDepth in
+            var removed = SpoolDepth(messages: 0, bytes: 0)
+            for sequence in sequences {
+                let bytes = try database.withStatement("SELECT length(payload) FROM courier_spool WHERE sequence = ?") { statement throws(CourierError) in
+                    database.bind(statement, 1, .integer(sequence))
+                    return try database.step(statement) ? Int(database.column(statement, 0).integer ?? 0) : nil
+                }
+                guard let bytes else { continue }
+                try database.withStatement("DELETE FROM courier_spool WHERE sequence = ?") { statement throws(CourierError) in
+                    database.bind(statement, 1, .integer(sequence))
+                    _ = try database.step(statement)
+                }
+                removed.messages += 1
+                removed.bytes += bytes
+            }
+            return removed
         }
-        guard let removedBytes else { return }
-        try database.withStatement("DELETE FROM courier_spool WHERE sequence = ?") { statement throws(CourierError) in
-            database.bind(statement, 1, .integer(sequence))
-            _ = try database.step(statement)
-        }
-        depth.messages -= 1
-        depth.bytes -= removedBytes
+        depth.messages -= removed.messages
+        depth.bytes -= removed.bytes
     }
 
     private func insert(_ envelope: Envelope, spooledAt: Date) throws(CourierError) -> Int64 {

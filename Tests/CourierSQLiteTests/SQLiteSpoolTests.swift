@@ -152,6 +152,24 @@ struct SQLiteSpoolTests {
         await spool.close()
     }
 
+    @Test func removeSeveralAtOnceDeletesExactlyThoseAndSurvivesReopen() async throws {
+        let directory = try SpoolDirectory()
+        defer { directory.remove() }
+        let spool = try await SQLiteSpool.open(path: directory.path())
+        var sequences: [Int64] = []
+        for index in 0..<6 { sequences.append(try await spool.append(bareEnvelope(index, bytes: 10))) }
+        // Known and unknown sequences mixed, one of them twice: only the known ones go, once.
+        try await spool.remove(sequences: [sequences[0], sequences[2], 9_999, sequences[2], sequences[5]])
+        try await spool.remove(sequences: [])
+        #expect(try await spool.oldest(limit: 10).map(\.envelope.id) == ["bare-1", "bare-3", "bare-4"])
+        #expect(try await spool.depth() == SpoolDepth(messages: 3, bytes: 30))
+        await spool.close()
+        let reopened = try await SQLiteSpool.open(path: directory.path())
+        #expect(try await reopened.oldest(limit: 10).map(\.envelope.id) == ["bare-1", "bare-3", "bare-4"])
+        #expect(try await reopened.depth() == SpoolDepth(messages: 3, bytes: 30))
+        await reopened.close()
+    }
+
     @Test func depthCountsMessagesAndPayloadBytes() async throws {
         let directory = try SpoolDirectory()
         defer { directory.remove() }

@@ -249,20 +249,29 @@ public final class Producer: Sendable {
                     guard await wakeups.next() != nil else { return }
                     continue
                 }
+                // One at a time, so order holds; the confirmed rows are removed together (one synced
+                // commit per batch, not per message). A crash before that removal re-sends them: duplicates
+                // the idempotency key absorbs, never a loss.
+                var confirmed: [(message: SpooledMessage, transport: String, index: Int)] = []
+                var refused = false
                 for message in batch {
-                    guard !isShutDown else { return }
-                    let metrics = instruments?.topic(message.envelope.topic)
-                    guard case .confirmed(let confirmation, let index, _) = await send(message.envelope, metrics: metrics) else {
-                        try await clock.sleep(for: configuration.relayInterval)
+                    guard !isShutDown else { break }
+                    guard case .confirmed(let confirmation, let index, _) = await send(message.envelope, metrics: instruments?.topic(message.envelope.topic)) else {
+                        refused = true
                         break
                     }
-                    try await spool.remove(sequence: message.sequence)
-                    let backlog = state.withLock { $0.spoolBacklog = max(0, $0.spoolBacklog - 1); return $0.spoolBacklog }
-                    count { $0.drainedFromSpool += 1 }
-                    metrics?.drained[index].increment(by: 1)
-                    instruments?.spoolDepth.record(Int64(backlog))
-                    emit(.drained(messageID: message.envelope.id, transport: confirmation.transport))
+                    confirmed.append((message, confirmation.transport, index))
                 }
+                try await spool.remove(sequences: confirmed.map(\.message.sequence))
+                let backlog = state.withLock { $0.spoolBacklog = max(0, $0.spoolBacklog - confirmed.count); return $0.spoolBacklog }
+                count { $0.drainedFromSpool += confirmed.count }
+                instruments?.spoolDepth.record(Int64(backlog))
+                for (message, transport, index) in confirmed {
+                    instruments?.topic(message.envelope.topic).drained[index].increment(by: 1)
+                    emit(.drained(messageID: message.envelope.id, transport: transport))
+                }
+                if isShutDown { return }
+                if refused { try await clock.sleep(for: configuration.relayInterval) }
             } catch is CancellationError {
                 return
             } catch {

@@ -32,8 +32,17 @@ public protocol Spool: Sendable {
     func oldest(limit: Int) async throws -> [SpooledMessage]
     /// Removes a message the relay has had confirmed.
     func remove(sequence: Int64) async throws
+    /// Removes messages the relay has had confirmed, at once. A spool may make this one cheap write; the
+    /// default removes them one by one.
+    func remove(sequences: [Int64]) async throws
     /// How much is waiting.
     func depth() async throws -> SpoolDepth
     /// Releases files and threads; further calls throw ``CourierError/Code/closed``.
     func close() async
+}
+
+extension Spool {
+    public func remove(sequences: [Int64]) async throws {
+        for sequence in sequences { try await remove(sequence: sequence) }
+    }
 }
