@@ -115,7 +115,7 @@ public struct ReliabilityReport: Sendable {
         if !spoolBound.isEmpty {
             lines.append(
                 "Scenarios \(spoolBound.map { String($0.number) }.joined(separator: ", ")): most confirmed messages went through the spool. "
-                    + "The relay publishes spooled messages one at a time (each waits for its broker confirm, then a synced delete), and while the spool "
+                    + "The relay publishes spooled messages one at a time (each waits for its broker confirm; the confirmed ones are deleted a batch at a time), and while the spool "
                     + "holds a backlog new publishes queue behind it to keep order. So once a fault filled the spool, the producer answered from the spool "
                     + "until the offered load stopped: nothing is lost, but the throughput after a fault is the relay's (see \"spool empty again\"), "
                     + "and a later fault in the same run finds the producer already spooling (those faults are not timed)."
