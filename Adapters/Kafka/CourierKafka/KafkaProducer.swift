@@ -19,9 +19,10 @@ extension Envelope: KafkaProducible {
     /// (written straight from the envelope, see ``KafkaWireHeaders``).
     func produce(on client: RDKafkaProducer, id opaque: UInt64) throws(RDKafkaProduceRefusal) {
         let key: RDKafkaKey = orderingKey.map { .text($0) } ?? .none
-        try client.produce(topic: topic, key: key, payload: payload, id: opaque, headerCount: KafkaWireHeaders.count(of: self)) { writer in
-            KafkaWireHeaders.write(self) { writer.add($0, $1) }
-        }
+        // Headers written before the call, not in a closure: a closure capturing `self` copies the envelope.
+        let headers = try RDKafkaProducer.makeHeaders(count: KafkaWireHeaders.count(of: self))
+        KafkaWireHeaders.write(self) { headers.add($0, $1) }
+        try client.produce(topic: topic, key: key, payload: payload, id: opaque, headers: headers)
     }
 }
 
@@ -167,12 +168,14 @@ final class KafkaProducer: Sendable {
                 return
             }
             var refusals: [(Int, RDKafkaProduceRefusal)] = []
-            // By index, so each message is read in place rather than copied out of the collection.
-            for index in messages.indices {
-                do throws(RDKafkaProduceRefusal) {
-                    try messages[index].produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index - messages.startIndex))
-                } catch {
-                    refusals.append((index - messages.startIndex, error))
+            // Read in place (a buffer's elements are borrowed, not copied out of the collection).
+            Self.withElements(of: messages) { messages in
+                for index in messages.indices {
+                    do throws(RDKafkaProduceRefusal) {
+                        try messages[index].produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index))
+                    } catch {
+                        refusals.append((index, error))
+                    }
                 }
             }
             guard !refusals.isEmpty else { return }
@@ -187,24 +190,37 @@ final class KafkaProducer: Sendable {
             }
             if finished { continuation.resume(returning: batch.outcomes) }
         }
-        return outcomes.indices.map { offset in result(of: outcomes[offset], for: messages[messages.startIndex + offset]) }
+        return Self.withElements(of: messages) { messages in
+            outcomes.indices.map { index in
+                result(of: outcomes[index], messageID: messages[index].messageID, topic: messages[index].topic)
+            }
+        }
     }
 
-    private func result(of outcome: Outcome?, for message: some KafkaProducible) -> Result<(partition: Int32, offset: Int64), CourierError> {
+    /// Calls `body` with the messages in a buffer, so they are borrowed in place (the usual case: an
+    /// array or a slice of one), or copied into one otherwise.
+    private static func withElements<Messages: RandomAccessCollection, R>(
+        of messages: Messages, _ body: (UnsafeBufferPointer<Messages.Element>) -> R
+    ) -> R {
+        if let result = messages.withContiguousStorageIfAvailable(body) { return result }
+        return Array(messages).withUnsafeBufferPointer(body)
+    }
+
+    private func result(of outcome: Outcome?, messageID: String, topic: String) -> Result<(partition: Int32, offset: Int64), CourierError> {
         switch outcome {
         case .report(let report):
-            if let error = KafkaDeliveryOutcome.error(for: report, messageID: message.messageID, topic: message.topic, transport: name) {
+            if let error = KafkaDeliveryOutcome.error(for: report, messageID: messageID, topic: topic, transport: name) {
                 return .failure(error)
             }
             return .success((report.partition, report.offset))
         case .refused(let refusal):
-            return .failure(refusalError(refusal, messageID: message.messageID, topic: message.topic))
+            return .failure(refusalError(refusal, messageID: messageID, topic: topic))
         case .shutDown:
-            return .failure(CourierError.closed("\(name) is shut down; message \(message.messageID) was not sent", transport: name))
+            return .failure(CourierError.closed("\(name) is shut down; message \(messageID) was not sent", transport: name))
         case .orphaned(let reason):
-            return .failure(orphanError(reason: reason, messageID: message.messageID))
+            return .failure(orphanError(reason: reason, messageID: messageID))
         case nil:
-            return .failure(orphanError(reason: "the batch ended without it", messageID: message.messageID))
+            return .failure(orphanError(reason: "the batch ended without it", messageID: messageID))
         }
     }
 

@@ -50,8 +50,12 @@ struct KafkaProperties: Sendable, Hashable {
     ]
 
     /// At-least-once consumer: offsets are stored by Courier after a delivery is settled, and the stored
-    /// offsets are committed every second, on rebalance and on close.
+    /// offsets are committed every second, on rebalance and on close. A fetch that finds no data waits at
+    /// most 100 ms (librdkafka: 500): a group subscription also reads its retry topic, which is usually
+    /// empty, and a broker that answers such a fetch only after the full wait (librdkafka's mock cluster
+    /// does) would otherwise stall reading for up to half a second at a time.
     static let consumerDefaults: [String: String] = [
+        "fetch.wait.max.ms": "100",
         "enable.auto.commit": "true",
         "auto.commit.interval.ms": "1000",
         "auto.offset.reset": "earliest",

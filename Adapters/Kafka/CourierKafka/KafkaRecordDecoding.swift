@@ -10,17 +10,11 @@ import Foundation
 /// repeated name the last value wins), built without an intermediate dictionary: only the values kept
 /// become strings.
 enum KafkaRecordDecoding {
-    /// A decoded record.
-    struct Decoded: Sendable {
-        var location: KafkaPartition
-        var offset: Int64
-        var envelope: Envelope
-        /// The Kafka key, kept for retry-topic copies (as the ordering key's text when it is the same).
-        var key: KafkaMessageKey
-        /// From a retry-topic copy's bookkeeping headers.
-        var deliveryCount: Int?
-        var due: Date?
-    }
+    /// What a record decodes to, handed to the `make` closure of ``decode(_:make:)``, which takes the
+    /// envelope over (no intermediate value is copied and destroyed on the way): the envelope; the Kafka
+    /// key, kept for retry-topic copies (as the ordering key's text when it is the same); and, from a
+    /// retry-topic copy's bookkeeping headers, its delivery count and when it is due.
+    typealias Make<Output> = (_ envelope: consuming Envelope, _ key: KafkaMessageKey, _ deliveryCount: Int?, _ due: Date?) -> Output
 
     static func derivedID(topic: String, partition: Int32, offset: Int64) -> String {
         "kafka:\(topic):\(partition):\(offset)"
@@ -50,18 +44,19 @@ enum KafkaRecordDecoding {
 
         /// The field called `name`, compared byte for byte (every one starts with `courier-`).
         static func named(_ name: UnsafeRawBufferPointer) -> Field? {
-            guard name.count > prefix.count, name.starts(with: prefix) else { return nil }
-            for (index, candidate) in names.enumerated() where candidate.count == name.count && candidate.elementsEqual(name) {
-                return Field(rawValue: index)
+            guard let start = name.baseAddress, name.count > prefixLength else { return nil }
+            for index in names.indices where names[index].count == name.count {
+                let equal = names[index].withUnsafeBytes { $0.baseAddress.map { memcmp($0, start, name.count) == 0 } ?? false }
+                if equal { return Field(rawValue: index) }
             }
             return nil
         }
 
-        private static let prefix = Array(CourierHeader.prefix.utf8)
+        private static let prefixLength = CourierHeader.prefix.utf8.count
         private static let names = allCases.map { Array($0.name.utf8) }
     }
 
-    static func decode(_ record: RDKafkaMessageView) -> Decoded {
+    static func decode<Output>(_ record: RDKafkaMessageView, make: Make<Output>) -> Output {
         // Fixed-size, on the stack: no allocation per message for the fields Courier reads.
         var fields = InlineArray<10, UnsafeRawBufferPointer?>(repeating: nil)
         var present: UInt16 = 0
@@ -92,7 +87,7 @@ enum KafkaRecordDecoding {
         var orderingKey = text(.orderingKey)
         var key = KafkaMessageKey.none
         if let bytes = record.key {
-            if let orderingKey, orderingKey.utf8.elementsEqual(bytes) {
+            if let orderingKey, Self.equal(orderingKey, bytes) {
                 key = .text(orderingKey)
             } else {
                 key = .bytes(Array(bytes))
@@ -112,14 +107,17 @@ enum KafkaRecordDecoding {
             timestamp: timestamp,
             correlationID: text(.correlationID)
         )
-        return Decoded(
-            location: record.location,
-            offset: record.offset,
-            envelope: envelope,
-            key: key,
-            deliveryCount: integer(.deliveryCount).map { Int(truncatingIfNeeded: $0) },
-            due: integer(.due).map { Date(timeIntervalSince1970: Double($0) / 1000) }
-        )
+        let deliveryCount = integer(.deliveryCount).map { Int(truncatingIfNeeded: $0) }
+        let due = integer(.due).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        return make(envelope, key, deliveryCount, due)
+    }
+
+    /// Whether `text`'s UTF-8 is `bytes`.
+    private static func equal(_ text: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard text.utf8.count == bytes.count else { return false }
+        guard let start = bytes.baseAddress else { return true }
+        return text.utf8.withContiguousStorageIfAvailable { $0.baseAddress.map { memcmp($0, start, bytes.count) == 0 } ?? bytes.isEmpty }
+            ?? text.utf8.elementsEqual(bytes)
     }
 
     /// A decimal integer with an optional sign, as `Int64(String)` reads it; `nil` for anything else.

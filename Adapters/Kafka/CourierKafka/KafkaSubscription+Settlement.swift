@@ -20,14 +20,14 @@ extension KafkaSubscription: DeliverySettler {
             (delay, headers) = (after, extra)
         }
         guard let retryTopic else { return try redeliverInProcess(tag: tag, after: delay, headers: headers) }
-        let entry = try state.withLock { state throws(CourierError) -> InFlight in
-            guard var entry = state.inFlight[tag], !entry.settling else { throw alreadySettled(tag) }
+        // What the copy needs, read under the lock; while `settling` nothing else changes the entry.
+        let original = try state.withLock { state throws(CourierError) -> (envelope: Envelope, key: KafkaMessageKey, deliveryCount: Int) in
+            guard let entry = state.inFlight[tag], !entry.settling else { throw alreadySettled(tag) }
             entry.settling = true
-            state.inFlight[tag] = entry
-            return entry
+            return (entry.envelope, entry.key, entry.deliveryCount)
         }
         do {
-            try await publishRetryCopy(entry, to: retryTopic, after: delay, headers: headers)
+            try await publishRetryCopy(original, to: retryTopic, after: delay, headers: headers)
         } catch {
             state.withLock { $0.inFlight[tag]?.settling = false }
             throw error
@@ -37,55 +37,60 @@ extension KafkaSubscription: DeliverySettler {
 
     /// The delivery is done: its offset can be committed once every earlier one is.
     private func finish(tag: UInt64, ignoringSettling: Bool = false) throws(CourierError) {
-        try state.withLock { state throws(CourierError) in
+        let refill = try state.withLock { state throws(CourierError) -> Bool in
             // One lookup: take it out, and put it back in the rare case it may not be finished here.
             guard let entry = state.inFlight.removeValue(forKey: tag) else { throw alreadySettled(tag) }
             guard ignoringSettling || !entry.settling else {
                 state.inFlight[tag] = entry
                 throw alreadySettled(tag)
             }
-            let location = entry.queued.location
-            if state.epochs[location] == entry.queued.epoch,
-               let point = state.progress[location]?.settle(entry.queued.offset) {
+            // Not when the partition was revoked since: the next member reads it again.
+            if let assignment = entry.assignment, !assignment.revoked, let point = assignment.progress.settle(entry.offset) {
                 // The poll thread stores it (batched, and always before it commits).
-                state.toStore[location] = point
+                if assignment.toStore == nil { state.toStore.append(assignment) }
+                assignment.toStore = point
             }
-            if shouldRefill(state) { pump(&state) }
+            // Released by the poll thread, which allocated it.
+            state.retired.append(entry)
+            return shouldRefill(state)
         }
+        if refill { handOut() }
     }
 
     private func redeliverInProcess(tag: UInt64, after delay: Duration, headers: [String: String]) throws(CourierError) {
         try state.withLock { state throws(CourierError) in
             guard let entry = state.inFlight[tag], !entry.settling else { throw alreadySettled(tag) }
             state.inFlight[tag] = nil
-            var queued = entry.queued
-            queued.deliveryCount += 1
-            queued.envelope.headers.merge(headers) { _, new in new }
+            // The delivery handed out keeps its own copy of the envelope.
+            entry.deliveryCount += 1
+            entry.envelope.headers.merge(headers) { _, new in new }
             if delay > .zero {
-                queued.due = clock.wallClockNow().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-                state.delayed.append(queued)
+                entry.due = clock.wallClockNow().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+                state.delayed.append(entry)
             } else {
-                queued.due = nil
-                state.pending.append(queued)
+                entry.due = nil
+                state.pending.append(entry)
             }
-            pump(&state)
         }
+        handOut()
     }
 
-    private func publishRetryCopy(_ entry: InFlight, to retryTopic: String, after delay: Duration, headers: [String: String]) async throws {
-        var envelope = entry.queued.envelope
+    private func publishRetryCopy(
+        _ original: (envelope: Envelope, key: KafkaMessageKey, deliveryCount: Int), to retryTopic: String, after delay: Duration, headers: [String: String]
+    ) async throws {
+        var envelope = original.envelope
         envelope.headers.merge(headers) { _, new in new }
         let delaySeconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         let due = clock.wallClockNow().addingTimeInterval(delaySeconds)
         var wire = envelope.wireHeaders
         wire[KafkaRetryTopic.dueHeader] = String(Int64((due.timeIntervalSince1970 * 1000).rounded()))
         wire[KafkaRetryTopic.originalTopicHeader] = envelope.topic
-        wire[KafkaRetryTopic.deliveryCountHeader] = String(entry.queued.deliveryCount + 1)
+        wire[KafkaRetryTopic.deliveryCountHeader] = String(original.deliveryCount + 1)
         var copy = KafkaOutgoingMessage(
             topic: retryTopic, key: nil, payload: envelope.payload,
             headers: wire.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, messageID: envelope.id
         )
-        copy.key = entry.queued.key
+        copy.key = original.key
         _ = try await producer.send([copy])[0].get()
     }
 

@@ -10,46 +10,68 @@ import Synchronization
 /// Offsets are stored (and then committed every `auto.commit.interval.ms`, on revoke and on close) only
 /// up to the lowest unsettled delivery of each partition, so nothing is committed before it is handled.
 final class KafkaSubscription: Sendable {
-    /// A read message waiting to be handed out.
-    struct Queued: Sendable {
-        var location: KafkaPartition
-        var offset: Int64
-        /// The Kafka key, kept for retry-topic copies.
-        var key: KafkaMessageKey
-        /// The decoded message, with any headers a redelivery merged in.
-        var envelope: Envelope
-        var epoch: Int
-        var deliveryCount: Int
-        var due: Date?
+    /// One assignment of one partition to this member: which of its offsets were read and settled. A new
+    /// one per assignment, so settling a delivery from an earlier assignment never stores an offset for
+    /// the current one. Its fields are only touched under the subscription's state lock.
+    final class Assignment: @unchecked Sendable {
+        let location: KafkaPartition
+        var progress = KafkaPartitionProgress()
+        var revoked = false
+        /// The commit point settlements moved, until the poll thread stores it.
+        var toStore: Int64?
+
+        init(_ location: KafkaPartition) { self.location = location }
     }
 
-    struct InFlight: Sendable {
-        var queued: Queued
+    /// A read message, from the poll turn that read it until it is settled: waiting to be handed out,
+    /// held, or in flight. A reference, so queueing and handing it out move one pointer, not the whole
+    /// record. Its mutable fields are only touched under the subscription's state lock.
+    final class Entry: @unchecked Sendable {
+        let location: KafkaPartition
+        let offset: Int64
+        /// The Kafka key, kept for retry-topic copies.
+        let key: KafkaMessageKey
+        /// The decoded message, with any headers a redelivery merged in.
+        var envelope: Envelope
+        var deliveryCount: Int
+        var due: Date?
+        /// Set when the poll thread queues it; `nil` (dropped) when its partition was not assigned.
+        var assignment: Assignment?
         var settling = false
+
+        init(location: KafkaPartition, offset: Int64, envelope: consuming Envelope, key: KafkaMessageKey, deliveryCount: Int?, due: Date?) {
+            self.location = location
+            self.offset = offset
+            self.envelope = envelope
+            self.key = key
+            self.deliveryCount = deliveryCount ?? 1
+            self.due = due
+        }
     }
 
     struct State {
         var continuation: DeliveryStream.Continuation?
         /// Queued deliveries; those before `pendingHead` were handed out (moved out, left `nil`).
-        var pending: [Queued?] = []
+        var pending: [Entry?] = []
         var pendingHead = 0
-        var inFlight: [UInt64: InFlight] = [:]
+        var inFlight: [UInt64: Entry] = [:]
         var nextTag: UInt64 = 0
-        /// Bumped per partition on every assignment, so settling a delivery from an earlier assignment
-        /// never stores an offset for the current one.
-        var epochs: [KafkaPartition: Int] = [:]
-        var epochCounter = 0
-        var progress: [KafkaPartition: KafkaPartitionProgress] = [:]
+        /// The current assignment of every partition this member holds.
+        var assignments: [KafkaPartition: Assignment] = [:]
         /// Retry-topic copies not yet due, per paused partition, in read order.
-        var held: [KafkaPartition: [Queued]] = [:]
+        var held: [KafkaPartition: [Entry]] = [:]
         /// In-process redeliveries of a private subscription waiting for their delay.
-        var delayed: [Queued] = []
+        var delayed: [Entry] = []
         var pausedForBuffer: Set<KafkaPartition> = []
-        /// Commit points moved by settlements, stored by the poll thread in one call.
-        var toStore: [KafkaPartition: Int64] = [:]
+        /// Assignments whose commit point settlements moved, stored by the poll thread in one call.
+        var toStore: [Assignment] = []
         var closing = false
         /// Set once ``start(onClose:)`` launched the poll thread, which then owns closing the consumer.
         var pollThreadStarted = false
+        /// The poll thread waits for the buffer to drain: the hand-off that drains it signals `roomSignal`.
+        var pollThreadWaitsForRoom = false
+        /// Settled entries, released by the poll thread (see ``retire(_:)``).
+        var retired: [Entry] = []
 
         var pendingCount: Int { pending.count - pendingHead }
     }
@@ -64,6 +86,11 @@ final class KafkaSubscription: Sendable {
     let bufferLimit: Int
     let consumer: RDKafkaConsumer
     let state = Mutex(State())
+    /// Signalled when a hand-off drains the buffer while the poll thread waits for room.
+    private let roomSignal = DispatchSemaphore(value: 0)
+    /// Held while deliveries are made and yielded, outside the state lock; taken before it, so batches
+    /// reach the stream in the order their tags were given.
+    private let handOffOrder = Mutex(())
     private let finished = Latch()
     private let closedWithoutPolling = Atomic<Bool>(false)
 
@@ -111,6 +138,7 @@ final class KafkaSubscription: Sendable {
             state.closing = true
             return state.pollThreadStarted
         }
+        roomSignal.signal()
         guard pollThreadRuns else {
             // Never started (the transport shut down while subscribing): nothing was handed out.
             if !closedWithoutPolling.exchange(true, ordering: .acquiringAndReleasing) {
@@ -155,9 +183,11 @@ final class KafkaSubscription: Sendable {
     private func pollLoop() {
         var fullSince: ContinuousClock.Instant?
         // Reused every turn, so a turn's batch does not allocate (and fault in) a fresh buffer.
-        var batch: [KafkaRecordDecoding.Decoded] = []
+        var batch: [Entry] = []
         batch.reserveCapacity(Self.readBatchLimit)
+        var retired: [Entry] = []
         while !state.withLock({ $0.closing }) {
+            releaseRetired(&retired)
             storeSettledOffsets()
             releaseDue()
             let room = bufferLimit - state.withLock { $0.pendingCount }
@@ -168,7 +198,7 @@ final class KafkaSubscription: Sendable {
                 let since = fullSince ?? .now
                 fullSince = since
                 if ContinuousClock.now - since < Self.readPauseGrace {
-                    Thread.sleep(forTimeInterval: 0.002)
+                    waitForRoom()
                     continue
                 }
                 pauseForBuffer()
@@ -184,6 +214,7 @@ final class KafkaSubscription: Sendable {
             state.inFlight = [:]
             state.pending = []
             state.pendingHead = 0
+            state.retired = []
             defer { state.continuation = nil }
             return state.continuation
         }
@@ -193,25 +224,82 @@ final class KafkaSubscription: Sendable {
         finished.open()
     }
 
+    /// Settles a batch's deliveries through its subscription. Every delivery holds its settler and its
+    /// source's strings, and retaining and releasing one shared object for every message, on the poll
+    /// thread while making a batch and on the handler's thread while dropping the previous one, makes the
+    /// two cores fight over its reference count (the subscription's also lives in a side table, since it
+    /// is weakly referenced). Per batch, each thread mostly counts objects the other is done with.
+    final class BatchSettler: DeliverySettler {
+        let subscription: KafkaSubscription
+        init(_ subscription: KafkaSubscription) { self.subscription = subscription }
+        func settle(tag: UInt64, _ action: SettleAction) async throws { try await subscription.settle(tag: tag, action) }
+    }
+
+    /// `text` in storage of its own (see ``BatchSettler``); short strings are stored inline anyway.
+    private static func ownCopy(of text: String) -> String {
+        guard text.utf8.count > 15 else { return text }
+        var utf8 = text.utf8.makeIterator()
+        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
+            var count = 0
+            while count < buffer.count, let byte = utf8.next() {
+                buffer[count] = byte
+                count += 1
+            }
+            return count
+        }
+    }
+
     /// How long the buffer may stay full before fetching is paused.
     static let readPauseGrace: Duration = .seconds(1)
 
+    /// Releases the entries settled before the previous turn, on this thread, and takes those settled
+    /// since. The poll thread allocated them (and the payload and id strings they share with their
+    /// deliveries); freed by the handler's thread, every free would contend with this thread's mallocs for
+    /// the allocator's arena lock, which profiles showed as the largest single cost of consuming. Kept one
+    /// turn longer, they are mostly the last owner when the handler has dropped its batch.
+    private func releaseRetired(_ retired: inout [Entry]) {
+        retired.removeAll(keepingCapacity: true)
+        state.withLock { swap(&$0.retired, &retired) }
+    }
+
+    /// Waits until a hand-off drained the buffer to half (or closing began), or at most a few
+    /// milliseconds, so held retry copies and settled offsets are still looked after meanwhile.
+    private func waitForRoom() {
+        let full = state.withLock { state -> Bool in
+            guard !state.closing, state.pendingCount >= bufferLimit else { return false }
+            state.pollThreadWaitsForRoom = true
+            return true
+        }
+        guard full else { return }
+        _ = roomSignal.wait(timeout: .now() + .milliseconds(10))
+        // A signal that raced the timeout only makes a later wait return early once.
+        state.withLock { $0.pollThreadWaitsForRoom = false }
+    }
+
     /// One `rd_kafka_consumer_poll` that waits, then more without waiting, up to `limit` messages,
     /// each decoded while librdkafka still holds it.
-    private func read(upTo limit: Int, into batch: inout [KafkaRecordDecoding.Decoded], waitMilliseconds: Int32) {
+    private func read(upTo limit: Int, into batch: inout [Entry], waitMilliseconds: Int32) {
         batch.removeAll(keepingCapacity: true)
-        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: KafkaRecordDecoding.decode)
+        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: Self.entry)
         while true {
             switch result {
-            case .record(let record): batch.append(record)
+            case .record(let entry): batch.append(entry)
             case .error(let code, let message): report(code, message)
             case .nothing: break
             }
             guard case .record = result, batch.count < min(limit, Self.readBatchLimit) else { break }
-            result = consumer.poll(timeoutMilliseconds: 0, decode: KafkaRecordDecoding.decode)
+            result = consumer.poll(timeoutMilliseconds: 0, decode: Self.entry)
         }
         if !batch.isEmpty { ingest(batch) }
         batch.removeAll(keepingCapacity: true)
+    }
+
+    /// A record decoded straight into the entry that will carry it (the decoded envelope moves in, it is
+    /// not copied).
+    private static func entry(_ record: RDKafkaMessageView) -> Entry {
+        KafkaRecordDecoding.decode(record) { envelope, key, deliveryCount, due in
+            Entry(location: record.location, offset: record.offset, envelope: envelope, key: key, deliveryCount: deliveryCount, due: due)
+        }
     }
 
     /// The most messages one poll turn reads before handing them over.
@@ -222,8 +310,11 @@ final class KafkaSubscription: Sendable {
     func storeSettledOffsets() {
         let offsets = state.withLock { state -> [(KafkaPartition, Int64)] in
             guard !state.toStore.isEmpty else { return [] }
-            defer { state.toStore = [:] }
-            return state.toStore.map { ($0.key, $0.value) }
+            defer { state.toStore = [] }
+            return state.toStore.compactMap { assignment in
+                defer { assignment.toStore = nil }
+                return assignment.toStore.map { (assignment.location, $0) }
+            }
         }
         consumer.storeOffsets(offsets)
     }
@@ -234,36 +325,29 @@ final class KafkaSubscription: Sendable {
 
     /// Takes a batch from librdkafka: tracks every offset, holds retry copies that are not yet due
     /// (pausing their partition), queues the rest and hands out what prefetch allows.
-    private func ingest(_ batch: [KafkaRecordDecoding.Decoded]) {
+    private func ingest(_ batch: [Entry]) {
         let now = clock.wallClockNow()
         let toPause = state.withLock { state -> [KafkaPartition] in
             var toPause: [KafkaPartition] = []
             state.pending.reserveCapacity(state.pending.count + batch.count)
-            // Records come in runs from one partition: look its epoch and progress up once per run.
-            var run: (location: KafkaPartition, epoch: Int?, progress: KafkaPartitionProgress?)?
-            for record in batch {
-                let location = record.location
-                if run?.location != location {
-                    if let run, let progress = run.progress { state.progress[run.location] = progress }
-                    run = (location, state.epochs[location], state.epochs[location] == nil ? nil : state.progress.removeValue(forKey: location) ?? KafkaPartitionProgress())
-                }
-                guard let epoch = run?.epoch else { continue }
-                run?.progress?.track(record.offset)
-                let queued = Queued(
-                    location: location, offset: record.offset, key: record.key,
-                    envelope: record.envelope, epoch: epoch, deliveryCount: record.deliveryCount ?? 1, due: record.due
-                )
-                if let due = record.due, due > now || state.held[location] != nil {
+            // Records come in runs from one partition: look its assignment up once per run.
+            var run: (location: KafkaPartition, assignment: Assignment?)?
+            for entry in batch {
+                let location = entry.location
+                if run?.location != location { run = (location, state.assignments[location]) }
+                guard let assignment = run?.assignment else { continue }
+                assignment.progress.track(entry.offset)
+                entry.assignment = assignment
+                if let due = entry.due, due > now || state.held[location] != nil {
                     if state.held[location] == nil { toPause.append(location) }
-                    state.held[location, default: []].append(queued)
+                    state.held[location, default: []].append(entry)
                 } else {
-                    state.pending.append(queued)
+                    state.pending.append(entry)
                 }
             }
-            if let run, let progress = run.progress { state.progress[run.location] = progress }
-            pump(&state)
             return toPause
         }
+        handOut()
         consumer.pause(toPause)
     }
 
@@ -287,16 +371,16 @@ final class KafkaSubscription: Sendable {
                 state.pending.append(contentsOf: state.delayed.filter { ($0.due ?? now) <= now }.map(Optional.some))
                 state.delayed.removeAll { ($0.due ?? now) <= now }
             }
-            pump(&state)
             return toResume
         }
+        handOut()
         consumer.resume(toResume)
     }
 
     /// Pauses every assigned partition not paused already (the buffer stayed full too long).
     private func pauseForBuffer() {
         let toPause = state.withLock { state -> [KafkaPartition] in
-            let newly = Set(state.epochs.keys).subtracting(state.pausedForBuffer).subtracting(state.held.keys)
+            let newly = Set(state.assignments.keys).subtracting(state.pausedForBuffer).subtracting(state.held.keys)
             state.pausedForBuffer.formUnion(newly)
             return Array(newly)
         }
@@ -309,60 +393,76 @@ final class KafkaSubscription: Sendable {
         let toResume = state.withLock { state -> [KafkaPartition] in
             guard !state.pausedForBuffer.isEmpty, state.pendingCount <= bufferLimit / 2 else { return [] }
             defer { state.pausedForBuffer = [] }
-            return Array(state.pausedForBuffer.intersection(state.epochs.keys).subtracting(state.held.keys))
+            return Array(state.pausedForBuffer.intersection(state.assignments.keys).subtracting(state.held.keys))
         }
         consumer.resume(toResume)
     }
 
     /// Hands out queued deliveries while fewer than `prefetch` are unsettled, as one batch (one hand-off
-    /// to the stream, whatever its size). Runs under the lock, so batches reach the stream in order.
-    func pump(_ state: inout State) {
-        guard let continuation = state.continuation, !state.closing else { return }
-        let room = subscription.prefetch - state.inFlight.count
-        guard room > 0, state.pendingHead < state.pending.count else { return }
-        var deliveries: [Delivery] = []
-        deliveries.reserveCapacity(min(room, state.pending.count - state.pendingHead))
-        // Deliveries come in runs from one partition: look its epoch up once per run.
-        var lastLocation: KafkaPartition?
-        var lastEpoch: Int?
-        while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
-            // Moved out, not copied: the slot is done with.
-            guard let queued = state.pending[state.pendingHead].take() else {
-                state.pendingHead += 1
-                continue
+    /// to the stream, whatever its size). The entries get their tags and go in flight under the state
+    /// lock; their deliveries are made and yielded after it, so an `ack` on the handler's thread does not
+    /// wait for a whole batch being built. `handOffOrder` keeps batches in tag order on the stream.
+    func handOut() {
+        handOffOrder.withLock { _ in
+            let taken = state.withLock { state -> (DeliveryStream.Continuation, [(tag: UInt64, entry: Entry)])? in
+                guard let continuation = state.continuation, !state.closing else { return nil }
+                let room = subscription.prefetch - state.inFlight.count
+                guard room > 0, state.pendingHead < state.pending.count else { return nil }
+                var taken: [(tag: UInt64, entry: Entry)] = []
+                taken.reserveCapacity(min(room, state.pending.count - state.pendingHead))
+                while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
+                    // Moved out: the slot is done with.
+                    guard let entry = state.pending[state.pendingHead].take() else {
+                        state.pendingHead += 1
+                        continue
+                    }
+                    state.pendingHead += 1
+                    // Read under an assignment since revoked: it belongs to another member now.
+                    guard let assignment = entry.assignment, !assignment.revoked else { continue }
+                    state.nextTag += 1
+                    state.inFlight[state.nextTag] = entry
+                    taken.append((state.nextTag, entry))
+                }
+                if state.pendingHead > 1024, state.pendingHead * 2 > state.pending.count {
+                    state.pending.removeFirst(state.pendingHead)
+                    state.pendingHead = 0
+                }
+                if state.pollThreadWaitsForRoom, state.pendingCount <= bufferLimit / 2 {
+                    state.pollThreadWaitsForRoom = false
+                    roomSignal.signal()
+                }
+                return (continuation, taken)
             }
-            state.pendingHead += 1
-            if queued.location != lastLocation {
-                lastLocation = queued.location
-                lastEpoch = state.epochs[queued.location]
+            guard let (continuation, taken) = taken, !taken.isEmpty else { return }
+            // Read outside the state lock: nothing changes an in-flight entry before its delivery is out
+            // (a settlement needs the tag, which nobody has yet).
+            var deliveries: [Delivery] = []
+            deliveries.reserveCapacity(taken.count)
+            // The objects every delivery of the batch holds are the batch's own (see `BatchSettler`).
+            let settler = BatchSettler(self)
+            let transport = Self.ownCopy(of: transportName)
+            let group = subscription.group.map(Self.ownCopy)
+            for (tag, entry) in taken {
+                let source = DeliverySource(
+                    transport: transport, topic: entry.envelope.topic, group: group,
+                    partition: Int(entry.location.partition), offset: entry.offset
+                )
+                deliveries.append(Delivery(envelope: entry.envelope, deliveryCount: entry.deliveryCount, source: source, tag: tag, settler: settler))
             }
-            guard lastEpoch == queued.epoch else { continue }
-            state.nextTag += 1
-            let tag = state.nextTag
-            state.inFlight[tag] = InFlight(queued: queued)
-            let source = DeliverySource(
-                transport: transportName, topic: queued.envelope.topic, group: subscription.group,
-                partition: Int(queued.location.partition), offset: queued.offset
-            )
-            deliveries.append(Delivery(envelope: queued.envelope, deliveryCount: queued.deliveryCount, source: source, tag: tag, settler: self))
+            continuation.yield(contentsOf: deliveries)
         }
-        if state.pendingHead > 1024, state.pendingHead * 2 > state.pending.count {
-            state.pending.removeFirst(state.pendingHead)
-            state.pendingHead = 0
-        }
-        continuation.yield(contentsOf: deliveries)
     }
 
     /// Whether a settlement should hand out more at once: when prefetch is small, or half of it is free.
     /// Otherwise the poll thread's next turn (at most 10 ms away while deliveries wait) does, so a
     /// busy subscription hands out batches instead of one delivery per settlement.
     func shouldRefill(_ state: State) -> Bool {
-        state.inFlight.count <= subscription.prefetch / 2 || subscription.prefetch <= 16
+        state.pendingCount > 0 && (state.inFlight.count <= subscription.prefetch / 2 || subscription.prefetch <= 16)
     }
 
     /// The partitions assigned to this member right now.
     var assignedPartitions: [KafkaPartition] {
-        state.withLock { Array($0.epochs.keys) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+        state.withLock { Array($0.assignments.keys) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 
     // MARK: Rebalances (on the poll thread, inside rd_kafka_consumer_poll)
@@ -372,9 +472,8 @@ final class KafkaSubscription: Sendable {
         case .assign(let partitions):
             state.withLock { state in
                 for partition in partitions {
-                    state.epochCounter += 1
-                    state.epochs[partition] = state.epochCounter
-                    state.progress[partition] = KafkaPartitionProgress()
+                    state.assignments[partition]?.revoked = true
+                    state.assignments[partition] = Assignment(partition)
                 }
             }
             logger.debug("Kafka consumer assigned \(partitions.map(\.description).joined(separator: ", "))", metadata: ["transport": transportName, "group": group])
@@ -382,8 +481,7 @@ final class KafkaSubscription: Sendable {
             let wasPaused = state.withLock { state -> [KafkaPartition] in
                 var paused: [KafkaPartition] = []
                 for partition in partitions {
-                    state.epochs[partition] = nil
-                    state.progress[partition] = nil
+                    state.assignments.removeValue(forKey: partition)?.revoked = true
                     if state.held.removeValue(forKey: partition) != nil || state.pausedForBuffer.remove(partition) != nil {
                         paused.append(partition)
                     }

@@ -72,36 +72,43 @@ public final class KafkaTransport: Transport {
             return Array(repeating: .failure(error), count: envelopes.count)
         }
         var outcomes = [Result<PublishConfirmation, CourierError>?](repeating: nil, count: envelopes.count)
+        // Envelopes are read in place through a buffer: copying each one out costs a dozen reference counts.
+        // First validation, and the distinct topics of the valid ones in the order they come.
+        var topics: [String] = []
+        envelopes.withUnsafeBufferPointer { envelopes in
+            var seen: Set<String> = []
+            var lastTopic: String?
+            for index in envelopes.indices {
+                do throws(CourierError) {
+                    try envelopes[index].validate(maxPayloadBytes: properties.maxMessageBytes)
+                } catch {
+                    outcomes[index] = .failure(error.from(transport: name))
+                    continue
+                }
+                guard envelopes[index].topic != lastTopic else { continue }
+                lastTopic = envelopes[index].topic
+                if seen.insert(envelopes[index].topic).inserted { topics.append(envelopes[index].topic) }
+            }
+        }
         // Topics are checked (name, existence) once per distinct topic, not once per message.
         var topicErrors: [String: CourierError] = [:]
-        var checkedTopics: Set<String> = []
-        var lastTopic: String?
+        for topic in topics {
+            do {
+                try KafkaTopicName.validate(topic)
+                try await producer.ensureTopic(topic)
+            } catch {
+                topicErrors[topic] = CourierError.wrapping(error, transport: name).from(transport: name)
+            }
+        }
         var toSend: [Int] = []
         toSend.reserveCapacity(envelopes.count)
-        // By index, reading fields in place: copying each envelope out costs a dozen reference counts.
-        for index in envelopes.indices {
-            do throws(CourierError) {
-                try envelopes[index].validate(maxPayloadBytes: properties.maxMessageBytes)
-            } catch {
-                outcomes[index] = .failure(error.from(transport: name))
-                continue
-            }
-            if envelopes[index].topic != lastTopic {
-                let topic = envelopes[index].topic
-                lastTopic = topic
-                if checkedTopics.insert(topic).inserted {
-                    do {
-                        try KafkaTopicName.validate(topic)
-                        try await producer.ensureTopic(topic)
-                    } catch {
-                        topicErrors[topic] = CourierError.wrapping(error, transport: name).from(transport: name)
-                    }
+        envelopes.withUnsafeBufferPointer { envelopes in
+            for index in envelopes.indices where outcomes[index] == nil {
+                if !topicErrors.isEmpty, let error = topicErrors[envelopes[index].topic] {
+                    outcomes[index] = .failure(error)
+                } else {
+                    toSend.append(index)
                 }
-            }
-            if !topicErrors.isEmpty, let error = topicErrors[envelopes[index].topic] {
-                outcomes[index] = .failure(error)
-            } else {
-                toSend.append(index)
             }
         }
         var start = 0
@@ -112,17 +119,19 @@ public final class KafkaTransport: Transport {
             let results = chunk.count == envelopes.count
                 ? await producer.send(envelopes)
                 : await producer.send(chunk.map { envelopes[$0] })
-            for (index, result) in zip(chunk, results) {
-                switch result {
-                case .success(let stored):
-                    outcomes[index] = .success(PublishConfirmation(
-                        messageID: envelopes[index].id, transport: name, topic: envelopes[index].topic,
-                        partition: Int(stored.partition), offset: stored.offset
-                    ))
-                case .failure(let error):
-                    // The topic went away since it was checked: check (or create) it again next time.
-                    if error.code == .unroutable { producer.forgetTopic(envelopes[index].topic) }
-                    outcomes[index] = .failure(error)
+            envelopes.withUnsafeBufferPointer { envelopes in
+                for (index, result) in zip(chunk, results) {
+                    switch result {
+                    case .success(let stored):
+                        outcomes[index] = .success(PublishConfirmation(
+                            messageID: envelopes[index].id, transport: name, topic: envelopes[index].topic,
+                            partition: Int(stored.partition), offset: stored.offset
+                        ))
+                    case .failure(let error):
+                        // The topic went away since it was checked: check (or create) it again next time.
+                        if error.code == .unroutable { producer.forgetTopic(envelopes[index].topic) }
+                        outcomes[index] = .failure(error)
+                    }
                 }
             }
         }

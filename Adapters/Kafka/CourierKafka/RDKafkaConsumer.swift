@@ -46,6 +46,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
     /// Topic names by librdkafka topic handle, so a name is not copied out of C for every message.
     /// Only the poll thread touches it.
     private var topicNames: [OpaquePointer: String] = [:]
+    /// The last topic looked up: messages come in runs from one topic, so most need no hashing.
+    private var lastTopic: (handle: OpaquePointer, name: String)?
     private let closed = Atomic<Bool>(false)
 
     init(properties: [String: String], context: RDKafkaClientContext) throws(CourierError) {
@@ -93,9 +95,16 @@ final class RDKafkaConsumer: @unchecked Sendable {
     private func topicName(_ topic: OpaquePointer) -> String {
         let cName = rd_kafka_topic_name(topic)
         // Compared, not trusted: a destroyed handle's address could come back for another topic.
-        if let name = topicNames[topic], let cName, name.withCString({ strcmp($0, cName) == 0 }) { return name }
+        if let lastTopic, lastTopic.handle == topic, let cName, lastTopic.name.withCString({ strcmp($0, cName) == 0 }) {
+            return lastTopic.name
+        }
+        if let name = topicNames[topic], let cName, name.withCString({ strcmp($0, cName) == 0 }) {
+            lastTopic = (topic, name)
+            return name
+        }
         let name = cName.map { String(cString: $0) } ?? ""
         topicNames[topic] = name
+        lastTopic = (topic, name)
         return name
     }
 

@@ -27,6 +27,8 @@ enum RDKafkaKey {
 }
 
 /// Adds headers to a message being produced, straight from Swift strings (no intermediate copies).
+/// Made by ``RDKafkaProducer/makeHeaders(count:)`` and handed to ``RDKafkaProducer/produce(topic:key:payload:id:headers:)``,
+/// which takes them over.
 struct RDKafkaHeaderWriter {
     fileprivate let headers: OpaquePointer
 
@@ -72,10 +74,23 @@ final class RDKafkaProducer: @unchecked Sendable {
         topic: String, key: RDKafkaKey, payload: [UInt8], id: UInt64,
         headerCount: Int, writeHeaders: (RDKafkaHeaderWriter) -> Void
     ) throws(RDKafkaProduceRefusal) {
-        guard let headers = rd_kafka_headers_new(headerCount) else {
+        let headers = try Self.makeHeaders(count: headerCount)
+        writeHeaders(headers)
+        try produce(topic: topic, key: key, payload: payload, id: id, headers: headers)
+    }
+
+    /// Headers for one message (`count` is a sizing hint), to fill and pass to ``produce(topic:key:payload:id:headers:)``.
+    static func makeHeaders(count: Int) throws(RDKafkaProduceRefusal) -> RDKafkaHeaderWriter {
+        guard let headers = rd_kafka_headers_new(count) else {
             throw RDKafkaProduceRefusal(code: RD_KAFKA_RESP_ERR__FAIL, message: "could not allocate headers")
         }
-        writeHeaders(RDKafkaHeaderWriter(headers: headers))
+        return RDKafkaHeaderWriter(headers: headers)
+    }
+
+    /// Enqueues one message with `headers` (which it takes over, whatever the outcome); see
+    /// ``produce(topic:key:payload:id:headerCount:writeHeaders:)``.
+    func produce(topic: String, key: RDKafkaKey, payload: [UInt8], id: UInt64, headers writer: RDKafkaHeaderWriter) throws(RDKafkaProduceRefusal) {
+        let headers = writer.headers
         let error: OpaquePointer? = topic.withCString { topic in
             payload.withUnsafeBytes { payload in
                 withKey(key) { key in

@@ -4,7 +4,9 @@
 //       publish COUNT messages with Transport.publish(contentsOf:) in batches of BATCH (default 1000),
 //       CONCURRENCY batches in flight at once (default 8), and count those confirmed (acks=all)
 //   CourierKafkaBenchmark consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH] [--json]
-//       subscribe as GROUP (prefetch default 1000) and ack every delivery
+//       subscribe as GROUP (prefetch default 1000), read the stream a batch at a time with the iterator's
+//       nextBatch() (one suspension per batch, as a pipeline reads it) and ack every delivery;
+//       COURIER_BENCH_DEBUG=1 also prints to stderr how many batches came and how long the reader waited for them
 //
 // Prints one line in raw_bench's format, or with --json one JSON object:
 // {"side":"courier","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C}
@@ -79,12 +81,24 @@ func consume(bootstrap: String, topic: String, count: Int, group: String, prefet
     var received = 0
     var bytes = 0
     var measurement: Measurement?
-    for try await delivery in stream {
-        if measurement == nil { measurement = Measurement() }
-        bytes += delivery.envelope.payload.count
-        received += 1
-        try await delivery.ack()
-        if received >= count { break }
+    var waited: Duration = .zero
+    var batches = 0
+    var iterator = stream.makeAsyncIterator()
+    reading: while true {
+        let before = ContinuousClock.now
+        guard let batch = try await iterator.nextBatch() else { break }
+        if measurement != nil { waited += ContinuousClock.now - before }
+        batches += 1
+        for delivery in batch {
+            if measurement == nil { measurement = Measurement() }
+            bytes += delivery.envelope.payload.count
+            received += 1
+            try await delivery.ack()
+            if received >= count { break reading }
+        }
+    }
+    if ProcessInfo.processInfo.environment["COURIER_BENCH_DEBUG"] != nil {
+        FileHandle.standardError.write(Data("batches \(batches), waited \(waited)\n".utf8))
     }
     let result = (received, bytes, (measurement ?? Measurement()).stop())
     await stream.close()

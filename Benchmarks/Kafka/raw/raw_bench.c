@@ -9,7 +9,11 @@
  *                                                          courier-timestamp, courier-ordering-key), so the
  *                                                          records on the wire are the same size as Courier's
  *   raw_bench consume BOOTSTRAP TOPIC COUNT GROUP [--json]  group consumer, rd_kafka_consumer_poll,
- *                                                          enable.auto.offset.store=false, offset stored per message
+ *                                                          enable.auto.offset.store=false, offset stored per message,
+ *                                                          fetch.wait.max.ms=100 (Courier's consumer default)
+ *   raw_bench consume-retry-topic BOOTSTRAP TOPIC COUNT GROUP RETRY_TOPIC [--json]
+ *                                                          the same, subscribed to RETRY_TOPIC (empty) as well, as a
+ *                                                          Courier group subscription is to its retry topic
  *
  * Prints one line: "<mode> <count> messages in <seconds> s = <rate> msg/s ...", or with --json one JSON object:
  * {"side":"raw","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C}
@@ -24,6 +28,7 @@
 static long delivered, failed;
 static int json;
 static int with_headers;
+static const char *retry_topic;
 
 /* CPU time (user + system) of this process so far, in nanoseconds. */
 static long long cpu_ns(void) {
@@ -36,7 +41,7 @@ static long long cpu_ns(void) {
 static void report(const char *step, long count, size_t size, double seconds, long long cpu, const char *extra) {
     if (json)
         printf("{\"side\":\"%s\",\"step\":\"%s\",\"messages\":%ld,\"size\":%zu,\"msgPerSec\":%.0f,\"cpuNsPerMsg\":%lld}\n",
-               with_headers ? "raw-headers" : "raw", step, count, size, count / seconds, count ? cpu / count : 0);
+               with_headers ? "raw-headers" : retry_topic ? "raw-retry-topic" : "raw", step, count, size, count / seconds, count ? cpu / count : 0);
     else
         printf("%s %ld messages in %.3f s = %.0f msg/s %s, %lld ns CPU/msg\n", step, count, seconds, count / seconds, extra, count ? cpu / count : 0);
 }
@@ -121,11 +126,13 @@ static int consume(const char *bootstrap, const char *topic, long count, const c
     set(conf, "enable.auto.offset.store", "false");
     set(conf, "enable.auto.commit", "true");
     set(conf, "auto.commit.interval.ms", "1000");
+    set(conf, "fetch.wait.max.ms", "100");
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
     if (!rk) { fprintf(stderr, "raw_bench: %s\n", error); return 1; }
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+    if (retry_topic) rd_kafka_topic_partition_list_add(topics, retry_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_subscribe(rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     long received = 0;
@@ -156,13 +163,17 @@ static int consume(const char *bootstrap, const char *topic, long count, const c
 }
 
 int main(int argc, char **argv) {
-    if (argc == 7 && !strcmp(argv[6], "--json")) { json = 1; argc = 6; }
+    if (argc > 1 && !strcmp(argv[argc - 1], "--json")) { json = 1; argc--; }
     if (argc == 6 && !strcmp(argv[1], "produce")) return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
     if (argc == 6 && !strcmp(argv[1], "produce-headers")) {
         with_headers = 1;
         return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
     }
     if (argc == 6 && !strcmp(argv[1], "consume")) return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
-    fprintf(stderr, "usage: raw_bench produce|produce-headers BOOTSTRAP TOPIC COUNT SIZE [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [--json]\n");
+    if (argc == 7 && !strcmp(argv[1], "consume-retry-topic")) {
+        retry_topic = argv[6];
+        return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
+    }
+    fprintf(stderr, "usage: raw_bench produce|produce-headers BOOTSTRAP TOPIC COUNT SIZE [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [--json] | consume-retry-topic BOOTSTRAP TOPIC COUNT GROUP RETRY_TOPIC [--json]\n");
     return 2;
 }
