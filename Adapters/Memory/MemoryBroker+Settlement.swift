@@ -45,12 +45,14 @@ extension MemoryBroker: DeliverySettler {
                     group.requeue(offset)
                 }
             }
-            // Moved back, not copied: a copy alive during the redispatch below would make its writes copy
-            // the group's books whole (copy-on-write), once per settlement.
-            topic.groups[groupName] = consume group
+            if state.isObserved {
+                state.emit(.settled(envelope, group: groupName, action: action, tag: tag))
+            }
+            // Only this group's room and keys changed, so only it can take more now. Its books stay out of
+            // the dictionaries meanwhile: a copy left there would make every write copy them whole.
+            dispatch(group: &group, of: topic, named: topicName, in: &state)
+            topic.putBack(group)
             state.topics[topicName] = consume topic
-            state.emit(.settled(envelope, group: groupName, action: action, tag: tag))
-            redispatch(topic: topicName, in: &state)
             return redelivery
         }
         if let delayed {

@@ -160,12 +160,15 @@ struct MemoryTopic {
         baseOffset = mark
     }
 
+    /// Puts back a group taken out while it changed; a private group goes with its last member.
+    mutating func putBack(_ group: MemoryGroup) {
+        groups[group.name] = group.isPrivate && group.members.isEmpty ? nil : group
+    }
+
     /// Picks the next offset `group` may receive, or `nil`: per ordering key only the oldest waiting
     /// message is eligible and only when no message of that key is in flight; among eligible messages the
     /// highest priority wins, then the lowest offset. Moves the cursor and `waiting` accordingly.
-    mutating func takeNext(for groupName: String) -> Int64? {
-        guard var group = groups.removeValue(forKey: groupName) else { return nil }
-        defer { groups[groupName] = group }
+    func takeNext(for group: inout MemoryGroup) -> Int64? {
         var seenKeys: Set<String> = []
         var best: (offset: Int64, priority: UInt8, fromWaiting: Int?)?
 
