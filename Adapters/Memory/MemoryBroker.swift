@@ -126,7 +126,8 @@ public final class MemoryBroker: Sendable {
                 ?? MemoryGroup(name: groupName, isPrivate: subscription.group == nil, cursor: topic.baseOffset)
             group.members.append(MemoryMember(
                 id: memberID, owner: owner, transportName: transportName,
-                prefetch: subscription.prefetch, continuation: continuation
+                prefetch: subscription.prefetch, continuation: continuation,
+                settler: MemberSettler(broker: self)
             ))
             topic.groups[groupName] = group
             state.topics[subscription.topic] = topic
@@ -225,7 +226,7 @@ public final class MemoryBroker: Sendable {
                 group: group.isPrivate ? nil : group.name, offset: offset
             ),
             tag: tag,
-            settler: self
+            settler: member.settler
         )
         let (result, wakeUp) = member.continuation.yieldWakingLater(delivery)
         if let wakeUp { state.wakeUps.append(wakeUp) }
@@ -321,4 +322,19 @@ public final class ObservationToken: Sendable {
 
     /// Stops the observation.
     public func cancel() async { await cancellation.run() }
+}
+
+/// Settles a member's deliveries through its broker. Deliveries hold this rather than the broker: the
+/// broker is also referenced weakly (by its streams' close actions and observation tokens), which moves its
+/// reference counts to a side table where every retain and release is slower, once per delivery copy.
+/// Holding the broker strongly ties it to the member only while the member is attached: closing or
+/// dropping the stream, or shutting the transport down, detaches it.
+final class MemberSettler: DeliverySettler {
+    let broker: MemoryBroker
+
+    init(broker: MemoryBroker) { self.broker = broker }
+
+    func settle(tag: UInt64, _ action: SettleAction) async throws {
+        try await broker.settle(tag: tag, action)
+    }
 }

@@ -8,6 +8,8 @@ struct MemoryMember {
     let transportName: String
     let prefetch: Int
     let continuation: DeliveryStream.Continuation
+    /// What the member's deliveries settle through (see ``MemberSettler``).
+    let settler: MemberSettler
     var inFlight = 0
 }
 
