@@ -21,6 +21,11 @@ struct BrokerState {
     var heldConfirms: [(StoredConfirm, CheckedContinuation<StoredConfirm, any Error>)] = []
     var confirmDelay: Duration = .zero
     var duplicateDeliveries = 0
+    /// Subscribers handed deliveries under the lock, to wake once it is released.
+    var wakeUps: [DeliveryStream.WakeUp] = []
+
+    /// Whether anyone observes events: building one copies its envelope, not worth doing for nobody.
+    var isObserved: Bool { !observers.isEmpty }
 
     func emit(_ event: MemoryEvent) {
         for observer in observers.values { observer(event) }

@@ -19,14 +19,19 @@ extension MemoryBroker: DeliverySettler {
                 throw alreadySettled(tag)
             }
             let offset = delivery.offset
-            let envelope = topic.message(at: offset, for: group)
             let count = group.deliveryCounts[offset] ?? 1
             let stillInFlight = group.isInFlight(offset)
             var redelivery: (String, String, Int64, Duration)?
+            // The message as settled, for the event, taken before its books change. An ack or reject that
+            // nobody observes copies none: a copy costs a reference count per field.
+            var settled: Envelope?
             switch action {
             case .ack, .reject:
+                if state.isObserved { settled = topic.message(at: offset, for: group) }
                 if !stillInFlight { group.forget(offset) }
             case .requeue:
+                let envelope = topic.message(at: offset, for: group)
+                settled = envelope
                 if count >= options.maxDeliveries {
                     if !stillInFlight { group.forget(offset) }
                     state.parked[topicName, default: []].append(envelope)
@@ -35,6 +40,8 @@ extension MemoryBroker: DeliverySettler {
                     group.requeue(offset)
                 }
             case .redeliver(let delay, let headers):
+                let envelope = topic.message(at: offset, for: group)
+                settled = envelope
                 var changed = envelope
                 changed.headers.merge(headers) { _, new in new }
                 group.overrides[offset] = changed
@@ -45,12 +52,14 @@ extension MemoryBroker: DeliverySettler {
                     group.requeue(offset)
                 }
             }
-            // Moved back, not copied: a copy alive during the redispatch below would make its writes copy
-            // the group's books whole (copy-on-write), once per settlement.
-            topic.groups[groupName] = consume group
+            if let settled, state.isObserved {
+                state.emit(.settled(settled, group: groupName, action: action, tag: tag))
+            }
+            // Only this group's room and keys changed, so only it can take more now. Its books stay out of
+            // the dictionaries meanwhile: a copy left there would make every write copy them whole.
+            dispatch(group: &group, of: topic, named: topicName, in: &state)
+            topic.putBack(group)
             state.topics[topicName] = consume topic
-            state.emit(.settled(envelope, group: groupName, action: action, tag: tag))
-            redispatch(topic: topicName, in: &state)
             return redelivery
         }
         if let delayed {

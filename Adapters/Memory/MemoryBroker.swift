@@ -31,7 +31,7 @@ public final class MemoryBroker: Sendable {
         let stored: StoredConfirm
         do {
             stored = try await withCheckedThrowingContinuation { continuation in
-                state.withLock { state in
+                withState { state in
                     do throws(CourierError) {
                         let result = try store(envelope, in: &state)
                         if state.holdConfirms {
@@ -117,7 +117,7 @@ public final class MemoryBroker: Sendable {
         let (stream, continuation) = DeliveryStream.make { [weak self] in
             self?.removeMember(memberID, topic: subscription.topic, group: groupName)
         }
-        try state.withLock { state throws(CourierError) in
+        try withState { state throws(CourierError) in
             if state.isDown {
                 throw CourierError.unavailable("memory broker \(name) is down; subscribe again once it is up", transport: transportName)
             }
@@ -126,7 +126,8 @@ public final class MemoryBroker: Sendable {
                 ?? MemoryGroup(name: groupName, isPrivate: subscription.group == nil, cursor: topic.baseOffset)
             group.members.append(MemoryMember(
                 id: memberID, owner: owner, transportName: transportName,
-                prefetch: subscription.prefetch, continuation: continuation
+                prefetch: subscription.prefetch, continuation: continuation,
+                settler: MemberSettler(broker: self)
             ))
             topic.groups[groupName] = group
             state.topics[subscription.topic] = topic
@@ -136,7 +137,7 @@ public final class MemoryBroker: Sendable {
     }
 
     private func removeMember(_ memberID: UInt64, topic topicName: String, group groupName: String) {
-        state.withLock { state in
+        withState { state in
             detach(members: { $0.id == memberID }, topic: topicName, group: groupName, ending: nil, in: &state)
             dispatch(topic: topicName, in: &state)
         }
@@ -144,7 +145,7 @@ public final class MemoryBroker: Sendable {
 
     /// Ends the subscriptions a transport opened; their unsettled deliveries go back to their groups.
     func closeSubscriptions(of owner: ObjectIdentifier) {
-        state.withLock { state in
+        withState { state in
             for (topicName, topic) in state.topics {
                 for groupName in topic.groups.keys {
                     detach(members: { $0.owner == owner }, topic: topicName, group: groupName, ending: nil, in: &state)
@@ -182,32 +183,36 @@ public final class MemoryBroker: Sendable {
     private func dispatch(topic topicName: String, in state: inout BrokerState) {
         guard !state.isDown, var topic = state.topics.removeValue(forKey: topicName) else { return }
         // The names are copied out: iterating `topic.groups.keys` would keep the dictionary shared while
-        // `hand` changes a group, and every change would copy the group's books whole (copy-on-write).
+        // a group changes, and every change would copy the group's books whole (copy-on-write).
         let groupNames = Array(topic.groups.keys)
         for groupName in groupNames {
-            while let memberIndex = topic.groups[groupName]?.nextMemberWithRoom(),
-                  let offset = topic.takeNext(for: groupName) {
-                let delivered = hand(offset, of: topicName, topic: &topic, group: groupName, member: memberIndex, in: &state)
-                if delivered, state.duplicateDeliveries > 0 {
-                    state.duplicateDeliveries -= 1
-                    _ = hand(offset, of: topicName, topic: &topic, group: groupName, member: memberIndex, in: &state)
-                }
-            }
+            guard var group = topic.groups.removeValue(forKey: groupName) else { continue }
+            dispatch(group: &group, of: topic, named: topicName, in: &state)
+            topic.putBack(group)
         }
         state.topics[topicName] = topic
     }
 
+    /// Hands one group's waiting messages to its members with room, until none is eligible. The caller has
+    /// taken the group out of its topic (so its books are not copied on write) and puts it back, unless it
+    /// is a private group whose last member went. Runs under the lock.
+    func dispatch(group: inout MemoryGroup, of topic: MemoryTopic, named topicName: String, in state: inout BrokerState) {
+        guard !state.isDown else { return }
+        while let memberIndex = group.nextMemberWithRoom(), let offset = topic.takeNext(for: &group) {
+            let delivered = hand(offset, of: topicName, topic: topic, group: &group, member: memberIndex, in: &state)
+            if delivered, state.duplicateDeliveries > 0 {
+                state.duplicateDeliveries -= 1
+                _ = hand(offset, of: topicName, topic: topic, group: &group, member: memberIndex, in: &state)
+            }
+        }
+    }
+
     /// Delivers one offset to one member; returns false (and puts the offset back) if the member's
-    /// stream has already ended.
+    /// stream has already ended. A waiting subscriber is woken once the lock is released (see ``withState(_:)``).
     private func hand(
-        _ offset: Int64, of topicName: String, topic: inout MemoryTopic, group groupName: String,
+        _ offset: Int64, of topicName: String, topic: MemoryTopic, group: inout MemoryGroup,
         member memberIndex: Int, in state: inout BrokerState
     ) -> Bool {
-        // Taken out of the dictionary while it changes: a copy left behind would make every write to its
-        // books copy them whole (copy-on-write), once per delivery.
-        guard var group = topic.groups.removeValue(forKey: groupName) else { return false }
-        // A private group goes with its last member, as in detach.
-        defer { if !(group.isPrivate && group.members.isEmpty) { topic.groups[groupName] = group } }
         let member = group.members[memberIndex]
         let envelope = topic.message(at: offset, for: group)
         let count = (group.deliveryCounts[offset] ?? 0) + 1
@@ -218,12 +223,14 @@ public final class MemoryBroker: Sendable {
             deliveryCount: count,
             source: DeliverySource(
                 transport: member.transportName, topic: topicName,
-                group: group.isPrivate ? nil : groupName, offset: offset
+                group: group.isPrivate ? nil : group.name, offset: offset
             ),
             tag: tag,
-            settler: self
+            settler: member.settler
         )
-        if case .terminated = member.continuation.yield(delivery) {
+        let (result, wakeUp) = member.continuation.yieldWakingLater(delivery)
+        if let wakeUp { state.wakeUps.append(wakeUp) }
+        if case .terminated = result {
             // The subscriber stopped iterating before its close ran (that runs in a task of its own and
             // will then find no member to detach), so detach it fully here: its unsettled deliveries go
             // back in line too, or they would stay in flight for good and block their ordering keys.
@@ -238,8 +245,10 @@ public final class MemoryBroker: Sendable {
         group.track(tag: tag, InFlightDelivery(offset: offset, member: member.id, key: envelope.orderingKey))
         group.members[memberIndex].inFlight += 1
         group.passTurn(after: memberIndex)
-        state.tags[tag] = (topicName, groupName)
-        state.emit(.delivered(envelope, group: groupName, deliveryCount: count, tag: tag))
+        state.tags[tag] = (topicName, group.name)
+        if state.isObserved {
+            state.emit(.delivered(envelope, group: group.name, deliveryCount: count, tag: tag))
+        }
         return true
     }
 
@@ -272,10 +281,17 @@ public final class MemoryBroker: Sendable {
 
     // MARK: Internals for the fault extension
 
+    /// Runs `body` under the lock, then wakes the subscribers it handed deliveries to: a wake-up schedules
+    /// a task (and may wake a thread), too slow to do while other settlements wait for the lock.
     func withState<Result, Failure: Error>(
         _ body: (inout sending BrokerState) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {
-        try state.withLock(body)
+        var wakeUps: [DeliveryStream.WakeUp] = []
+        defer { for wakeUp in wakeUps { wakeUp.run() } }
+        return try state.withLock { state throws(Failure) -> sending Result in
+            defer { swap(&wakeUps, &state.wakeUps) }
+            return try body(&state)
+        }
     }
 
     func redispatch(topic: String, in state: inout BrokerState) { dispatch(topic: topic, in: &state) }
@@ -306,4 +322,19 @@ public final class ObservationToken: Sendable {
 
     /// Stops the observation.
     public func cancel() async { await cancellation.run() }
+}
+
+/// Settles a member's deliveries through its broker. Deliveries hold this rather than the broker: the
+/// broker is also referenced weakly (by its streams' close actions and observation tokens), which moves its
+/// reference counts to a side table where every retain and release is slower, once per delivery copy.
+/// Holding the broker strongly ties it to the member only while the member is attached: closing or
+/// dropping the stream, or shutting the transport down, detaches it.
+final class MemberSettler: DeliverySettler {
+    let broker: MemoryBroker
+
+    init(broker: MemoryBroker) { self.broker = broker }
+
+    func settle(tag: UInt64, _ action: SettleAction) async throws {
+        try await broker.settle(tag: tag, action)
+    }
 }

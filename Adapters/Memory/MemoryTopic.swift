@@ -8,6 +8,8 @@ struct MemoryMember {
     let transportName: String
     let prefetch: Int
     let continuation: DeliveryStream.Continuation
+    /// What the member's deliveries settle through (see ``MemberSettler``).
+    let settler: MemberSettler
     var inFlight = 0
 }
 
@@ -70,7 +72,7 @@ struct MemoryGroup {
     /// Drops the bookkeeping of an offset that is settled for good.
     mutating func forget(_ offset: Int64) {
         deliveryCounts[offset] = nil
-        overrides[offset] = nil
+        if !overrides.isEmpty { overrides[offset] = nil }
     }
 
     /// Removes a settled or returned delivery from the in-flight books.
@@ -142,7 +144,16 @@ struct MemoryTopic {
 
     /// The message as `group` sees it: with the headers a redelivery merged in, if any.
     func message(at offset: Int64, for group: MemoryGroup) -> Envelope {
-        group.overrides[offset] ?? message(at: offset)
+        if group.overrides.isEmpty { return message(at: offset) }
+        return group.overrides[offset] ?? message(at: offset)
+    }
+
+    /// What dispatch needs of a message, read in place: copying the whole envelope costs a reference count
+    /// per field, for every message dispatch looks at. Overrides change headers only, so these are the
+    /// same for every group.
+    func orderingKeyAndPriority(at offset: Int64) -> (key: String?, priority: UInt8) {
+        let index = Int(offset - baseOffset)
+        return (messages[index].orderingKey, messages[index].priority ?? 0)
     }
 
     mutating func append(_ envelope: Envelope) -> Int64 {
@@ -160,23 +171,25 @@ struct MemoryTopic {
         baseOffset = mark
     }
 
+    /// Puts back a group taken out while it changed; a private group goes with its last member.
+    mutating func putBack(_ group: MemoryGroup) {
+        groups[group.name] = group.isPrivate && group.members.isEmpty ? nil : group
+    }
+
     /// Picks the next offset `group` may receive, or `nil`: per ordering key only the oldest waiting
     /// message is eligible and only when no message of that key is in flight; among eligible messages the
     /// highest priority wins, then the lowest offset. Moves the cursor and `waiting` accordingly.
-    mutating func takeNext(for groupName: String) -> Int64? {
-        guard var group = groups.removeValue(forKey: groupName) else { return nil }
-        defer { groups[groupName] = group }
+    func takeNext(for group: inout MemoryGroup) -> Int64? {
         var seenKeys: Set<String> = []
         var best: (offset: Int64, priority: UInt8, fromWaiting: Int?)?
 
         func consider(_ offset: Int64, waitingIndex: Int?) -> Bool {
-            let envelope = message(at: offset, for: group)
-            if let key = envelope.orderingKey {
+            let (orderingKey, priority) = orderingKeyAndPriority(at: offset)
+            if let key = orderingKey {
                 let blocked = seenKeys.contains(key) || group.keysInFlight[key] != nil
                 seenKeys.insert(key)
                 if blocked { return false }
             }
-            let priority = envelope.priority ?? 0
             if priority > best?.priority ?? 0 || best == nil {
                 best = (offset, priority, waitingIndex)
             }

@@ -92,8 +92,25 @@ public struct DeliveryStream: AsyncSequence, Sendable {
         @discardableResult
         public func yield(contentsOf deliveries: some Collection<Delivery>) -> YieldResult { buffer.append(deliveries) }
 
+        /// Queues one delivery like ``yield(_:)``, but leaves waking a waiting iterator to the caller: run
+        /// the returned ``WakeUp`` exactly once, after releasing any lock held around this call. A transport
+        /// that yields under its own lock then does not pay for waking a task there, and the woken task does
+        /// not find the lock still held. The delivery's place in the stream is fixed by this call.
+        public func yieldWakingLater(_ delivery: Delivery) -> (result: YieldResult, wakeUp: WakeUp?) {
+            buffer.appendWakingLater(delivery)
+        }
+
         /// Ends the stream, after the deliveries already queued; with an error, the iterator throws it then.
         public func finish(throwing error: (any Error)? = nil) { buffer.finish(throwing: error) }
+    }
+
+    /// An iterator to resume with the deliveries queued for it (see ``Continuation/yieldWakingLater(_:)``).
+    public struct WakeUp: Sendable {
+        fileprivate let waiter: CheckedContinuation<[Delivery]?, any Error>
+        fileprivate let batch: [Delivery]
+
+        /// Resumes the iterator. Call exactly once.
+        public func run() { waiter.resume(returning: batch) }
     }
 }
 
@@ -158,6 +175,18 @@ final class DeliveryBuffer: Sendable {
         }
         waiter.resume(returning: batch)
         return .enqueued
+    }
+
+    func appendWakingLater(_ delivery: Delivery) -> (result: DeliveryStream.Continuation.YieldResult, wakeUp: DeliveryStream.WakeUp?) {
+        state.withLock { state in
+            guard state.end == nil else { return (.terminated, nil) }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (.enqueued, DeliveryStream.WakeUp(waiter: waiter, batch: [delivery]))
+            }
+            state.pending.append(delivery)
+            return (.enqueued, nil)
+        }
     }
 
     func finish(throwing error: (any Error)?) {

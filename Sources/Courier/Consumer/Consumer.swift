@@ -42,7 +42,7 @@ public final class Consumer: Sendable {
     private let clock: any CourierClock
     private let logger: any CourierLogger
     private let handler: Handler
-    private let queue = DeliveryQueue()
+    private let queue: DeliveryQueue
     private let lanes = KeyedLanes()
     private let counters = ConsumerCounters()
     /// Tokens for this consumer's idempotency claims: a random base (other consumers sharing the store)
@@ -95,6 +95,7 @@ public final class Consumer: Sendable {
         self.clock = clock
         self.logger = RedactingLogger(logger is SilentLogger ? (observability?.logger ?? logger) : logger)
         self.handler = handler
+        queue = DeliveryQueue(lowWatermark: configuration.concurrency)
         handlerBreaker = configuration.handlerBreaker.map {
             CircuitBreaker(name: "handler \(configuration.topic)/\(configuration.group)", configuration: $0, clock: clock)
         }
@@ -241,6 +242,7 @@ public final class Consumer: Sendable {
                     // Stopping: not started; they go back to the broker when the stream closes.
                     if isStopping { continue }
                     queue.push(batch)
+                    await queue.waitForRoom()
                 }
             } catch {
                 logger.info("consumer of \(configuration.topic) lost its subscription on \(transport.name): \(error)")

@@ -2,16 +2,26 @@ import Synchronization
 
 /// Deliveries read from the subscriptions and not yet taken by a worker. Readers push whole batches; a
 /// worker takes the next delivery without suspending while any is queued, so a busy consumer pays one
-/// lock per message and no task switch.
+/// lock per message and no task switch. Readers wait for room (see ``waitForRoom()``) so that deliveries
+/// gather in their subscription meanwhile and come over as one batch.
 final class DeliveryQueue: Sendable {
     private struct State {
         var items: [Delivery] = []
         var head = 0
         var idleWorkers: [CheckedContinuation<Delivery?, Never>] = []
+        var readersWaitingForRoom: [CheckedContinuation<Void, Never>] = []
         var isClosed = false
+
+        var queued: Int { items.count - head }
     }
 
     private let state = Mutex(State())
+    /// At or below this many queued deliveries a reader takes the next batch.
+    private let lowWatermark: Int
+
+    /// - Parameter lowWatermark: how few deliveries may be queued before readers take more; the number of
+    ///   workers keeps each of them busy while a reader fetches the next batch.
+    init(lowWatermark: Int) { self.lowWatermark = max(0, lowWatermark) }
 
     /// Queues `batch`, handing deliveries straight to idle workers first. After ``close()`` the batch is
     /// dropped unstarted: its deliveries are unsettled and go back to the broker when their stream closes.
@@ -33,7 +43,9 @@ final class DeliveryQueue: Sendable {
     func pop() async -> Delivery? {
         // Taken without a continuation when one is ready: even a continuation resumed at once suspends the
         // task and schedules it again, a task switch per message.
-        if let ready = state.withLock({ Self.takeReady(&$0) }) { return ready }
+        let (ready, readers) = state.withLock { state in (Self.takeReady(&state), takeReadersIfLow(&state)) }
+        readers.forEach { $0.resume() }
+        if let ready { return ready }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Delivery?, Never>) in
             let ready = state.withLock { state -> Delivery?? in
                 if let ready = Self.takeReady(&state) { return ready }
@@ -42,6 +54,28 @@ final class DeliveryQueue: Sendable {
             }
             if let ready { continuation.resume(returning: ready) }
         }
+    }
+
+    /// Returns once few enough deliveries are queued (or the queue is closed). A reader waits here after a
+    /// push: while the workers have plenty queued, deliveries gather in the subscription and come over as
+    /// one batch with one wake-up, where a reader always waiting on its subscription is woken per delivery.
+    func waitForRoom() async {
+        if state.withLock({ $0.isClosed || $0.queued <= lowWatermark }) { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let hasRoom = state.withLock { state -> Bool in
+                if state.isClosed || state.queued <= lowWatermark { return true }
+                state.readersWaitingForRoom.append(continuation)
+                return false
+            }
+            if hasRoom { continuation.resume() }
+        }
+    }
+
+    /// Readers to wake once a worker took the queue down to the low watermark.
+    private func takeReadersIfLow(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard !state.readersWaitingForRoom.isEmpty, state.queued <= lowWatermark else { return [] }
+        defer { state.readersWaitingForRoom = [] }
+        return state.readersWaitingForRoom
     }
 
     /// `.some(delivery)` when one is queued, `.some(nil)` when closed, `nil` when a worker has to wait.
@@ -57,15 +91,20 @@ final class DeliveryQueue: Sendable {
         return .some(delivery)
     }
 
-    /// Wakes idle workers with `nil` and drops what is queued (unstarted, so it goes back to the broker).
+    /// Wakes idle workers with `nil` and waiting readers, and drops what is queued (unstarted, so it goes
+    /// back to the broker).
     func close() {
-        let idle = state.withLock { state -> [CheckedContinuation<Delivery?, Never>] in
+        let (idle, readers) = state.withLock { state in
             state.isClosed = true
             state.items = []
             state.head = 0
-            defer { state.idleWorkers = [] }
-            return state.idleWorkers
+            defer {
+                state.idleWorkers = []
+                state.readersWaitingForRoom = []
+            }
+            return (state.idleWorkers, state.readersWaitingForRoom)
         }
         idle.forEach { $0.resume(returning: nil) }
+        readers.forEach { $0.resume() }
     }
 }
