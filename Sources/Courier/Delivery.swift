@@ -49,23 +49,38 @@ public struct DeliverySource: Sendable, Hashable {
 
 /// One message handed to a subscriber. Settle it exactly once: ``ack()``, ``nack(requeue:)`` or ``reject()``.
 public struct Delivery: Sendable {
+    /// The fields, behind one reference: deliveries are copied into batches, queues and handler tasks,
+    /// and each copy retains one object instead of every field.
+    private let storage: Storage
+
     /// The message.
-    public let envelope: Envelope
+    public var envelope: Envelope { storage.envelope }
     /// 1 on the first delivery to this group, 2 on the first redelivery, and so on (as far as the broker
     /// knows; Courier's own attempt count travels in the `courier-attempt` header).
-    public let deliveryCount: Int
+    public var deliveryCount: Int { storage.deliveryCount }
     /// Where it came from.
-    public let source: DeliverySource
+    public var source: DeliverySource { storage.source }
     /// The transport's handle for this delivery.
-    public let tag: UInt64
-    private let settler: any DeliverySettler
+    public var tag: UInt64 { storage.tag }
 
     public init(envelope: Envelope, deliveryCount: Int, source: DeliverySource, tag: UInt64, settler: any DeliverySettler) {
-        self.envelope = envelope
-        self.deliveryCount = deliveryCount
-        self.source = source
-        self.tag = tag
-        self.settler = settler
+        storage = Storage(envelope: envelope, deliveryCount: deliveryCount, source: source, tag: tag, settler: settler)
+    }
+
+    private final class Storage: Sendable {
+        let envelope: Envelope
+        let deliveryCount: Int
+        let source: DeliverySource
+        let tag: UInt64
+        let settler: any DeliverySettler
+
+        init(envelope: Envelope, deliveryCount: Int, source: DeliverySource, tag: UInt64, settler: any DeliverySettler) {
+            self.envelope = envelope
+            self.deliveryCount = deliveryCount
+            self.source = source
+            self.tag = tag
+            self.settler = settler
+        }
     }
 
     /// Whether the broker delivered this message before.
@@ -73,7 +88,7 @@ public struct Delivery: Sendable {
 
     /// Settles with `action`.
     public func settle(_ action: SettleAction) async throws {
-        try await settler.settle(tag: tag, action)
+        try await storage.settler.settle(tag: storage.tag, action)
     }
 
     /// The message was handled; the broker forgets it.

@@ -9,28 +9,62 @@ public struct Envelope: Sendable, Hashable {
     /// The highest priority a message may have; priorities run from 0 (lowest) to 9.
     public static let maxPriority: UInt8 = 9
 
+    /// The fields, behind one reference: copying an envelope (into a delivery, a queue, a retry) retains
+    /// one object instead of every string, array and dictionary it holds. Copied on write.
+    private var storage: Storage
+
     /// A unique message id (a lowercase UUID unless the caller sets one).
-    public var id: String
+    public var id: String {
+        get { storage.id }
+        _modify { yield &uniqueStorage().id }
+    }
     /// The key the consumer side deduplicates on. Defaults to ``id``; set a business key (an order
     /// number, say) to make two different messages count as the same operation.
-    public var idempotencyKey: String
+    public var idempotencyKey: String {
+        get { storage.idempotencyKey }
+        _modify { yield &uniqueStorage().idempotencyKey }
+    }
     /// The topic (Kafka topic, RabbitMQ routing key, memory topic) the message is published to.
-    public var topic: String
+    public var topic: String {
+        get { storage.topic }
+        _modify { yield &uniqueStorage().topic }
+    }
     /// Messages with the same ordering key are consumed in publish order where the transport keeps order.
-    public var orderingKey: String?
+    public var orderingKey: String? {
+        get { storage.orderingKey }
+        _modify { yield &uniqueStorage().orderingKey }
+    }
     /// Optional priority from 0 to 9; higher is delivered first where the transport supports priorities.
-    public var priority: UInt8?
+    public var priority: UInt8? {
+        get { storage.priority }
+        _modify { yield &uniqueStorage().priority }
+    }
     /// Application headers. W3C `traceparent` and `tracestate` pass through untouched. Names starting
     /// with `courier-` are reserved (see ``CourierHeader``).
-    public var headers: [String: String]
+    public var headers: [String: String] {
+        get { storage.headers }
+        _modify { yield &uniqueStorage().headers }
+    }
     /// The message body.
-    public var payload: [UInt8]
+    public var payload: [UInt8] {
+        get { storage.payload }
+        _modify { yield &uniqueStorage().payload }
+    }
     /// A MIME type such as `application/json`.
-    public var contentType: String?
+    public var contentType: String? {
+        get { storage.contentType }
+        _modify { yield &uniqueStorage().contentType }
+    }
     /// When the message was created.
-    public var timestamp: Date
+    public var timestamp: Date {
+        get { storage.timestamp }
+        _modify { yield &uniqueStorage().timestamp }
+    }
     /// Links related messages (a request and its reply, say).
-    public var correlationID: String?
+    public var correlationID: String? {
+        get { storage.correlationID }
+        _modify { yield &uniqueStorage().correlationID }
+    }
 
     public init(
         topic: String,
@@ -44,17 +78,23 @@ public struct Envelope: Sendable, Hashable {
         timestamp: Date = Date(),
         correlationID: String? = nil
     ) {
-        self.id = id
-        self.idempotencyKey = idempotencyKey ?? id
-        self.topic = topic
-        self.orderingKey = orderingKey
-        self.priority = priority
-        self.headers = headers
-        self.payload = payload
-        self.contentType = contentType
-        self.timestamp = timestamp
-        self.correlationID = correlationID
+        storage = Storage(
+            id: id, idempotencyKey: idempotencyKey ?? id, topic: topic, orderingKey: orderingKey, priority: priority,
+            headers: headers, payload: payload, contentType: contentType, timestamp: timestamp, correlationID: correlationID
+        )
     }
+
+    /// The storage, copied first when another envelope shares it.
+    private mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public static func == (lhs: Envelope, rhs: Envelope) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.hasSameFields(as: rhs.storage)
+    }
+
+    public func hash(into hasher: inout Hasher) { storage.hashFields(into: &hasher) }
 
     /// Creates an envelope whose payload is the UTF-8 bytes of `text`.
     public init(topic: String, text: String, id: String = Envelope.makeID(), headers: [String: String] = [:]) {
@@ -114,6 +154,66 @@ public struct Envelope: Sendable, Hashable {
                 .messageTooLarge,
                 "message \(id) has \(payload.count) payload bytes; this transport accepts at most \(maxPayloadBytes). Split the payload or raise the transport's limit"
             )
+        }
+    }
+}
+
+extension Envelope {
+    /// An envelope's fields. Only mutated through ``Envelope/uniqueStorage()``, that is when no other
+    /// envelope holds it, which is what makes sharing it between threads safe.
+    fileprivate final class Storage: @unchecked Sendable {
+        var id: String
+        var idempotencyKey: String
+        var topic: String
+        var orderingKey: String?
+        var priority: UInt8?
+        var headers: [String: String]
+        var payload: [UInt8]
+        var contentType: String?
+        var timestamp: Date
+        var correlationID: String?
+
+        init(
+            id: String, idempotencyKey: String, topic: String, orderingKey: String?, priority: UInt8?,
+            headers: [String: String], payload: [UInt8], contentType: String?, timestamp: Date, correlationID: String?
+        ) {
+            self.id = id
+            self.idempotencyKey = idempotencyKey
+            self.topic = topic
+            self.orderingKey = orderingKey
+            self.priority = priority
+            self.headers = headers
+            self.payload = payload
+            self.contentType = contentType
+            self.timestamp = timestamp
+            self.correlationID = correlationID
+        }
+
+        func copy() -> Storage {
+            Storage(
+                id: id, idempotencyKey: idempotencyKey, topic: topic, orderingKey: orderingKey, priority: priority,
+                headers: headers, payload: payload, contentType: contentType, timestamp: timestamp, correlationID: correlationID
+            )
+        }
+
+        func hasSameFields(as other: Storage) -> Bool {
+            id == other.id && idempotencyKey == other.idempotencyKey && topic == other.topic
+                && orderingKey == other.orderingKey && priority == other.priority && headers == other.headers
+                && payload == other.payload && contentType == other.contentType && timestamp == other.timestamp
+                && correlationID == other.correlationID
+        }
+
+        func hashFields(into hasher: inout Hasher) {
+            hasher.combine(id)
+            hasher.combine(idempotencyKey)
+            hasher.combine(topic)
+            hasher.combine(orderingKey)
+            hasher.combine(priority)
+            hasher.combine(headers)
+            hasher.combine(payload)
+            hasher.combine(contentType)
+            hasher.combine(timestamp)
+            hasher.combine(correlationID)
         }
     }
 }
