@@ -5,11 +5,11 @@ import Courier
 /// on produce and on consume); the other `courier-*` fields that are set are headers, winning over an
 /// application header of the same name.
 enum KafkaWireHeaders {
-    /// How many headers ``write(_:to:)`` writes, at most (a sizing hint).
-    static func count(of envelope: Envelope) -> Int { envelope.headers.count + 7 }
+    /// How many headers ``write(_:to:)`` writes, at most (a sizing hint): the application's and six fields.
+    static func count(of envelope: Envelope) -> Int { envelope.headers.count + 6 }
 
     /// The envelope's timestamp as a record timestamp (ms since 1970), or `nil` when a record cannot
-    /// carry it: librdkafka reads 0 as "now" and Kafka reads negative values as "none".
+    /// carry it: librdkafka reads 0 as "now", and Kafka has no times before 1970 (-1 means "none").
     static func recordTimestamp(of envelope: Envelope) -> Int64? {
         let milliseconds = (envelope.timestamp.timeIntervalSince1970 * 1000).rounded()
         guard milliseconds >= 1, milliseconds < 9.2e18 else { return nil }
