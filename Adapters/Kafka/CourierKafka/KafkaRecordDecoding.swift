@@ -5,9 +5,9 @@ import Foundation
 ///
 /// Courier's own messages carry their identity in `courier-*` headers, their ordering key as the Kafka
 /// key and their timestamp as the record timestamp (a `courier-timestamp` or `courier-ordering-key`
-/// header, from older Courier producers and retry-topic copies, wins when present). A message from any other client
-/// gets the derived id `kafka:<topic>:<partition>:<offset>` (stable, so every redelivery of it has the
-/// same id and idempotency key) and keeps its headers as they came. The result is what
+/// header, from older Courier producers and retry-topic copies, wins when present). A message from any
+/// other client gets the derived id `kafka:<topic>:<partition>:<offset>` (stable, so every redelivery of
+/// it has the same id and idempotency key) and keeps its headers as they came. The result is what
 /// `Envelope(topic:wireHeaders:payload:fallbackID:fallbackTimestamp:)` makes of the headers (for a
 /// repeated name the last value wins), built without an intermediate dictionary: only the values kept
 /// become strings.
