@@ -36,7 +36,7 @@ BATCH=${BATCH:-1000}
 CONCURRENCY=${CONCURRENCY:-8}
 rate() { sed -E 's/.*"msgPerSec":([0-9]+).*/\1/'; }
 RAW_P=$("$WORK/raw_bench" produce "$BOOTSTRAP" raw "$COUNT" "$SIZE" --json);                                        echo "$RAW_P"
-# The same records as Courier's: the payload plus the three headers Courier writes (id, timestamp, ordering key).
+# The same records as Courier's: the payload, the key, the record timestamp and Courier's one header (courier-id).
 RAWH_P=$("$WORK/raw_bench" produce-headers "$BOOTSTRAP" raw-headers "$COUNT" "$SIZE" --json);                       echo "$RAWH_P"
 CRR_P=$("$BIN/CourierKafkaBenchmark" produce "$BOOTSTRAP" courier "$COUNT" "$SIZE" "$BATCH" "$CONCURRENCY" --json);  echo "$CRR_P"
 # Both consumers read the messages Courier produced (with Courier's headers), each in its own group.

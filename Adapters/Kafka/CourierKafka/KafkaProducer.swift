@@ -15,14 +15,16 @@ protocol KafkaProducible: Sendable {
 extension Envelope: KafkaProducible {
     var messageID: String { id }
 
-    /// As Courier sends an envelope: its ordering key is the Kafka key, its fields travel as headers
-    /// (written straight from the envelope, see ``KafkaWireHeaders``).
+    /// As Courier sends an envelope: its ordering key is the Kafka key, its timestamp the record
+    /// timestamp, its other fields travel as headers (written straight from the envelope, see ``KafkaWireHeaders``).
     func produce(on client: RDKafkaProducer, id opaque: UInt64) throws(RDKafkaProduceRefusal) {
         let key: RDKafkaKey = orderingKey.map { .text($0) } ?? .none
         // Headers written before the call, not in a closure: a closure capturing `self` copies the envelope.
         let headers = try RDKafkaProducer.makeHeaders(count: KafkaWireHeaders.count(of: self))
         KafkaWireHeaders.write(self) { headers.add($0, $1) }
-        try client.produce(topic: topic, key: key, payload: payload, id: opaque, headers: headers)
+        try client.produce(
+            topic: topic, key: key, payload: payload, id: opaque, timestamp: KafkaWireHeaders.recordTimestamp(of: self), headers: headers
+        )
     }
 }
 

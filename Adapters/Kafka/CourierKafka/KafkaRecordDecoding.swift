@@ -3,9 +3,11 @@ import Foundation
 
 /// Turns a consumed Kafka record back into an envelope, reading its headers where librdkafka holds them.
 ///
-/// Courier's own messages carry their identity in `courier-*` headers. A message from any other client
-/// gets the derived id `kafka:<topic>:<partition>:<offset>` (stable, so every redelivery of it has the
-/// same id and idempotency key) and keeps its headers as they came. The result is what
+/// Courier's own messages carry their identity in `courier-*` headers, their ordering key as the Kafka
+/// key and their timestamp as the record timestamp (a `courier-timestamp` or `courier-ordering-key`
+/// header, from older Courier producers and retry-topic copies, wins when present). A message from any
+/// other client gets the derived id `kafka:<topic>:<partition>:<offset>` (stable, so every redelivery of
+/// it has the same id and idempotency key) and keeps its headers as they came. The result is what
 /// `Envelope(topic:wireHeaders:payload:fallbackID:fallbackTimestamp:)` makes of the headers (for a
 /// repeated name the last value wins), built without an intermediate dictionary: only the values kept
 /// become strings.
@@ -89,9 +91,12 @@ enum KafkaRecordDecoding {
         if let bytes = record.key {
             if let orderingKey, Self.equal(orderingKey, bytes) {
                 key = .text(orderingKey)
+            } else if orderingKey == nil, let text = String(validating: bytes, as: UTF8.self) {
+                // The key is the ordering key: Courier writes it there, and another client's key counts as one.
+                orderingKey = text
+                key = .text(text)
             } else {
                 key = .bytes(Array(bytes))
-                // A foreign message keyed by another client keeps its key as the ordering key.
                 if orderingKey == nil { orderingKey = String(decoding: bytes, as: UTF8.self) }
             }
         }

@@ -1,11 +1,20 @@
 import Courier
 
-/// Writes an envelope's headers as Kafka record headers: exactly what `Envelope.wireHeaders` holds (the
-/// application's headers plus the `courier-*` fields that are set, the fields winning over an
-/// application header of the same name), without building that dictionary for every message.
+/// Writes an envelope as a Kafka record carries it. The timestamp travels as the record timestamp and
+/// the ordering key as the record key, so neither is a header (librdkafka allocates for every header,
+/// on produce and on consume); the other `courier-*` fields that are set are headers, winning over an
+/// application header of the same name.
 enum KafkaWireHeaders {
-    /// How many headers ``write(_:to:)`` writes, at most (a sizing hint).
-    static func count(of envelope: Envelope) -> Int { envelope.headers.count + 7 }
+    /// How many headers ``write(_:to:)`` writes, at most (a sizing hint): the application's and six fields.
+    static func count(of envelope: Envelope) -> Int { envelope.headers.count + 6 }
+
+    /// The envelope's timestamp as a record timestamp (ms since 1970), or `nil` when a record cannot
+    /// carry it: librdkafka reads 0 as "now", and Kafka has no times before 1970 (-1 means "none").
+    static func recordTimestamp(of envelope: Envelope) -> Int64? {
+        let milliseconds = (envelope.timestamp.timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds >= 1, milliseconds < 9.2e18 else { return nil }
+        return Int64(milliseconds)
+    }
 
     /// Calls `add` once per header: the Courier fields first, then the application's headers in name
     /// order (so the bytes on the wire do not depend on dictionary order).
@@ -15,19 +24,20 @@ enum KafkaWireHeaders {
         if hasKey { add(CourierHeader.idempotencyKey, envelope.idempotencyKey) }
         if let correlationID = envelope.correlationID { add(CourierHeader.correlationID, correlationID) }
         if let contentType = envelope.contentType { add(CourierHeader.contentType, contentType) }
-        add(CourierHeader.timestamp, String(Int64((envelope.timestamp.timeIntervalSince1970 * 1000).rounded())))
-        if let orderingKey = envelope.orderingKey { add(CourierHeader.orderingKey, orderingKey) }
+        if recordTimestamp(of: envelope) == nil, let milliseconds = Int64(exactly: (envelope.timestamp.timeIntervalSince1970 * 1000).rounded()) {
+            add(CourierHeader.timestamp, String(milliseconds))
+        }
         if let priority = envelope.priority { add(CourierHeader.priority, String(priority)) }
         guard !envelope.headers.isEmpty else { return }
         for (name, value) in envelope.headers.sorted(by: { $0.key < $1.key }) {
-            // A Courier field that is set replaces an application header of the same name.
+            // A Courier field that is set replaces an application header of the same name; the
+            // timestamp and ordering key always do (the record's own fields carry them).
             if CourierHeader.isReserved(name) {
                 switch name {
-                case CourierHeader.id, CourierHeader.timestamp: continue
+                case CourierHeader.id, CourierHeader.timestamp, CourierHeader.orderingKey: continue
                 case CourierHeader.idempotencyKey where hasKey: continue
                 case CourierHeader.correlationID where envelope.correlationID != nil: continue
                 case CourierHeader.contentType where envelope.contentType != nil: continue
-                case CourierHeader.orderingKey where envelope.orderingKey != nil: continue
                 case CourierHeader.priority where envelope.priority != nil: continue
                 default: break
                 }

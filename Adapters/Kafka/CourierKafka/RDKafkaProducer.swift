@@ -27,7 +27,7 @@ enum RDKafkaKey {
 }
 
 /// Adds headers to a message being produced, straight from Swift strings (no intermediate copies).
-/// Made by ``RDKafkaProducer/makeHeaders(count:)`` and handed to ``RDKafkaProducer/produce(topic:key:payload:id:headers:)``,
+/// Made by ``RDKafkaProducer/makeHeaders(count:)`` and handed to ``RDKafkaProducer/produce(topic:key:payload:id:timestamp:headers:)``,
 /// which takes them over.
 struct RDKafkaHeaderWriter {
     fileprivate let headers: OpaquePointer
@@ -71,15 +71,15 @@ final class RDKafkaProducer: @unchecked Sendable {
     /// error code when librdkafka refuses it at once (queue full, too large, fatal state, ...).
     /// `writeHeaders` adds the message's headers (`headerCount` of them, a sizing hint).
     func produce(
-        topic: String, key: RDKafkaKey, payload: [UInt8], id: UInt64,
+        topic: String, key: RDKafkaKey, payload: [UInt8], id: UInt64, timestamp: Int64? = nil,
         headerCount: Int, writeHeaders: (RDKafkaHeaderWriter) -> Void
     ) throws(RDKafkaProduceRefusal) {
         let headers = try Self.makeHeaders(count: headerCount)
         writeHeaders(headers)
-        try produce(topic: topic, key: key, payload: payload, id: id, headers: headers)
+        try produce(topic: topic, key: key, payload: payload, id: id, timestamp: timestamp, headers: headers)
     }
 
-    /// Headers for one message (`count` is a sizing hint), to fill and pass to ``produce(topic:key:payload:id:headers:)``.
+    /// Headers for one message (`count` is a sizing hint), to fill and pass to ``produce(topic:key:payload:id:timestamp:headers:)``.
     static func makeHeaders(count: Int) throws(RDKafkaProduceRefusal) -> RDKafkaHeaderWriter {
         guard let headers = rd_kafka_headers_new(count) else {
             throw RDKafkaProduceRefusal(code: RD_KAFKA_RESP_ERR__FAIL, message: "could not allocate headers")
@@ -88,13 +88,16 @@ final class RDKafkaProducer: @unchecked Sendable {
     }
 
     /// Enqueues one message with `headers` (which it takes over, whatever the outcome); see
-    /// ``produce(topic:key:payload:id:headerCount:writeHeaders:)``.
-    func produce(topic: String, key: RDKafkaKey, payload: [UInt8], id: UInt64, headers writer: RDKafkaHeaderWriter) throws(RDKafkaProduceRefusal) {
+    /// ``produce(topic:key:payload:id:timestamp:headerCount:writeHeaders:)``. `timestamp` (ms since 1970,
+    /// above 0) becomes the record's timestamp; without it librdkafka stamps the time of this call.
+    func produce(
+        topic: String, key: RDKafkaKey, payload: [UInt8], id: UInt64, timestamp: Int64? = nil, headers writer: RDKafkaHeaderWriter
+    ) throws(RDKafkaProduceRefusal) {
         let headers = writer.headers
         let error: OpaquePointer? = topic.withCString { topic in
             payload.withUnsafeBytes { payload in
                 withKey(key) { key in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { fields in
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { fields in
                         fields.initialize(repeating: rd_kafka_vu_t())
                         fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
                         fields[0].u.cstr = topic
@@ -109,10 +112,15 @@ final class RDKafkaProducer: @unchecked Sendable {
                         fields[4].u.headers = headers
                         var count = 5
                         if let key {
-                            fields[5].vtype = RD_KAFKA_VTYPE_KEY
-                            fields[5].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                            fields[5].u.mem.size = key.count
-                            count = 6
+                            fields[count].vtype = RD_KAFKA_VTYPE_KEY
+                            fields[count].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            fields[count].u.mem.size = key.count
+                            count += 1
+                        }
+                        if let timestamp {
+                            fields[count].vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                            fields[count].u.i64 = timestamp
+                            count += 1
                         }
                         return rd_kafka_produceva(handle.pointer, fields.baseAddress, count)
                     }
@@ -132,10 +140,16 @@ final class RDKafkaProducer: @unchecked Sendable {
         case .none:
             return body(nil)
         case .bytes(let bytes):
-            return bytes.withUnsafeBytes { body($0) }
+            return bytes.withUnsafeBytes { Self.withNonNullKey($0, body) }
         case .text(var text):
-            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+            return text.withUTF8 { Self.withNonNullKey(UnsafeRawBufferPointer($0), body) }
         }
+    }
+
+    /// librdkafka sends a key at a null address as no key at all: an empty key must point somewhere.
+    private static func withNonNullKey<R>(_ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard key.baseAddress == nil else { return body(key) }
+        return withUnsafeBytes(of: UInt8(0)) { body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) }
     }
 
     /// Messages librdkafka still holds (queued or in flight).

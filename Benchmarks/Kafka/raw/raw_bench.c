@@ -4,10 +4,10 @@
  *
  *   raw_bench produce BOOTSTRAP TOPIC COUNT SIZE [--json]   idempotent producer, acks=all, linger.ms=5;
  *                                                          counts a message when its delivery report says stored
- *   raw_bench produce-headers ...                          the same, each message also carrying the headers
- *                                                          Courier writes (courier-id: a 36-character id,
- *                                                          courier-timestamp, courier-ordering-key), so the
- *                                                          records on the wire are the same size as Courier's
+ *   raw_bench produce-headers ...                          the same, each message written as Courier writes it:
+ *                                                          one header, courier-id (a 36-character id), and the
+ *                                                          creation time as the record timestamp, so the
+ *                                                          records on the wire are the same as Courier's
  *   raw_bench consume BOOTSTRAP TOPIC COUNT GROUP [--json]  group consumer, rd_kafka_consumer_poll,
  *                                                          enable.auto.offset.store=false, offset stored per message,
  *                                                          fetch.wait.max.ms=100 (Courier's consumer default)
@@ -52,6 +52,13 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Wall-clock milliseconds since 1970, as Courier stamps a record. */
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
     (void)rk; (void)opaque;
     if (message->err) failed++; else delivered++;
@@ -86,15 +93,13 @@ static int produce(const char *bootstrap, const char *topic, long count, size_t 
         for (;;) {
             rd_kafka_resp_err_t err;
             if (with_headers) {
-                char id[64], timestamp[24];
+                char id[64];
                 snprintf(id, sizeof id, "%08lx-0000-4000-8000-%012lx", index, index);
-                snprintf(timestamp, sizeof timestamp, "%lld", (long long)(now() * 1000));
                 err = rd_kafka_producev(
                     rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
                     RD_KAFKA_V_VALUE(payload, size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_HEADER("courier-id", id, (ssize_t)strlen(id)),
-                    RD_KAFKA_V_HEADER("courier-timestamp", timestamp, (ssize_t)strlen(timestamp)),
-                    RD_KAFKA_V_HEADER("courier-ordering-key", key, (ssize_t)strlen(key)), RD_KAFKA_V_END);
+                    RD_KAFKA_V_TIMESTAMP(wall_ms()),
+                    RD_KAFKA_V_HEADER("courier-id", id, (ssize_t)strlen(id)), RD_KAFKA_V_END);
             } else {
                 err = rd_kafka_producev(
                     rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
