@@ -91,7 +91,7 @@ enum KafkaRecordDecoding {
         if let bytes = record.key {
             if let orderingKey, Self.equal(orderingKey, bytes) {
                 key = .text(orderingKey)
-            } else if orderingKey == nil, let text = String(validating: bytes, as: UTF8.self) {
+            } else if orderingKey == nil, let text = Self.exactText(bytes) {
                 // The key is the ordering key: Courier writes it there, and another client's key counts as one.
                 orderingKey = text
                 key = .text(text)
@@ -115,6 +115,14 @@ enum KafkaRecordDecoding {
         let deliveryCount = integer(.deliveryCount).map { Int(truncatingIfNeeded: $0) }
         let due = integer(.due).map { Date(timeIntervalSince1970: Double($0) / 1000) }
         return make(envelope, key, deliveryCount, due)
+    }
+
+    /// `bytes` as a string when they are valid UTF-8 (so the string's UTF-8 is exactly `bytes`). Decoding
+    /// with repair and comparing is several times faster than `String(validating:as:)`, which is not
+    /// specialised here and looks its generic metadata up for every call.
+    private static func exactText(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return equal(text, bytes) ? text : nil
     }
 
     /// Whether `text`'s UTF-8 is `bytes`.

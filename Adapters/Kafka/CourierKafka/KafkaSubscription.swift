@@ -38,6 +38,9 @@ final class KafkaSubscription: Sendable {
         /// Set when the poll thread queues it; `nil` (dropped) when its partition was not assigned.
         var assignment: Assignment?
         var settling = false
+        /// The delivery handed out for it, kept so that the poll thread, which allocated it, is usually
+        /// the one that frees it too (see ``releaseRetired(_:)``).
+        var delivery: Delivery?
 
         init(location: KafkaPartition, offset: Int64, envelope: consuming Envelope, key: KafkaMessageKey, deliveryCount: Int?, due: Date?) {
             self.location = location
@@ -449,7 +452,9 @@ final class KafkaSubscription: Sendable {
                     transport: transport, topic: entry.envelope.topic, group: group,
                     partition: Int(entry.location.partition), offset: entry.offset
                 )
-                deliveries.append(Delivery(envelope: entry.envelope, deliveryCount: entry.deliveryCount, source: source, tag: tag, settler: settler))
+                let delivery = Delivery(envelope: entry.envelope, deliveryCount: entry.deliveryCount, source: source, tag: tag, settler: settler)
+                entry.delivery = delivery
+                deliveries.append(delivery)
             }
             continuation.yield(contentsOf: deliveries)
         }
