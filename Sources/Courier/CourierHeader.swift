@@ -55,7 +55,7 @@ extension Envelope {
         if idempotencyKey != id { result[CourierHeader.idempotencyKey] = idempotencyKey }
         if let correlationID { result[CourierHeader.correlationID] = correlationID }
         if let contentType { result[CourierHeader.contentType] = contentType }
-        result[CourierHeader.timestamp] = String(Int64((timestamp.timeIntervalSince1970 * 1000).rounded()))
+        result[CourierHeader.timestamp] = String(timestampMilliseconds)
         if let orderingKey { result[CourierHeader.orderingKey] = orderingKey }
         if let priority { result[CourierHeader.priority] = String(priority) }
         return result

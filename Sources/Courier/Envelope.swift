@@ -130,6 +130,19 @@ public struct Envelope: Sendable, Hashable {
         }
     }
 
+    /// Seconds since 1970 an envelope's timestamp may have: what milliseconds in 64 bits, JSON numbers and
+    /// JavaScript dates all hold (±100,000,000 days).
+    static let representableTimestamps: ClosedRange<Double> = -8.64e12...8.64e12
+
+    /// The timestamp in whole milliseconds since 1970, clamped to ``representableTimestamps`` (a
+    /// timestamp outside fails ``validate(maxPayloadBytes:)``; this never traps on one).
+    public var timestampMilliseconds: Int64 {
+        let seconds = timestamp.timeIntervalSince1970
+        guard seconds.isFinite else { return 0 }
+        let clamped = min(max(seconds, Envelope.representableTimestamps.lowerBound), Envelope.representableTimestamps.upperBound)
+        return Int64((clamped * 1000).rounded())
+    }
+
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
@@ -145,6 +158,12 @@ public struct Envelope: Sendable, Hashable {
         }
         if idempotencyKey.isEmpty {
             throw CourierError(.invalidMessage, "message \(id) has an empty idempotency key; leave it to default to the id or set a business key")
+        }
+        if !Envelope.representableTimestamps.contains(timestamp.timeIntervalSince1970) {
+            throw CourierError(
+                .invalidMessage,
+                "message \(id) has timestamp \(timestamp.timeIntervalSince1970) s since 1970, outside what transports can carry (±8.64e12 s, about ±273,000 years); leave timestamp to its default or set a real date"
+            )
         }
         if let priority, priority > Envelope.maxPriority {
             throw CourierError(.invalidMessage, "message \(id) has priority \(priority); priorities run from 0 to \(Envelope.maxPriority)")

@@ -121,7 +121,7 @@ final class SpoolTable: @unchecked Sendable {
                 .text(try encodeHeaders(envelope.headers)),
                 .blob(envelope.payload),
                 envelope.contentType.map(SQLiteValue.text) ?? .null,
-                .integer(milliseconds(envelope.timestamp)),
+                .integer(envelope.timestampMilliseconds),
                 envelope.correlationID.map(SQLiteValue.text) ?? .null,
                 .integer(milliseconds(spooledAt)),
             ]

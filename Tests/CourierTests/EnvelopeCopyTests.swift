@@ -54,3 +54,27 @@ struct EnvelopeCopyTests {
         func settle(tag: UInt64, _ action: SettleAction) async throws {}
     }
 }
+
+@Suite("Envelope timestamps outside what transports carry")
+struct EnvelopeTimestampRangeTests {
+    @Test(arguments: [Double.infinity, -Double.infinity, Double.nan, 1e20, -1e15])
+    func aTimestampNoTransportCanCarryIsRefusedWithTheFix(seconds: Double) {
+        let envelope = Envelope(topic: "t", payload: [], id: "m-1", timestamp: Date(timeIntervalSince1970: seconds))
+        #expect {
+            try envelope.validate()
+        } throws: { error in
+            guard let error = error as? CourierError else { return false }
+            return error.code == .invalidMessage && error.message.contains("timestamp") && error.message.contains("set a real date")
+        }
+        // Converting it never traps: the wire headers clamp it.
+        #expect(envelope.wireHeaders[CourierHeader.timestamp] != nil)
+    }
+
+    @Test func ordinaryAndEarlyDatesPass() throws {
+        for seconds in [0, -86_400 * 365 * 100, 1_700_000_000.123] as [Double] {
+            let envelope = Envelope(topic: "t", payload: [], id: "m-1", timestamp: Date(timeIntervalSince1970: seconds))
+            try envelope.validate()
+            #expect(envelope.timestampMilliseconds == Int64((seconds * 1000).rounded()))
+        }
+    }
+}
