@@ -151,8 +151,10 @@ def unpin(pid):
         shell(["taskset", "-a", "-p", "-c", f"0-{os.cpu_count() - 1}", pid])
 
 
-def courier_bench(binary, arguments, label):
+def courier_bench(binary, arguments, label, pinned=True):
     command = [os.path.join(binary, "courier"), "bench"] + arguments + ["--json", "--quiet"]
+    if pinned:
+        command = client(command)
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
     except subprocess.TimeoutExpired:
@@ -170,7 +172,12 @@ def memory_suite(binary):
     producer = courier_bench(binary, ["producer"] + common, "memory producer")
     log("memory: consumer ladder")
     consumer = courier_bench(binary, ["consumer"] + common, "memory consumer")
-    return producer, consumer
+    # The same ladder free to use both cores: its eight handlers then settle from two threads at once.
+    both_cores = None
+    if PIN:
+        log("memory: consumer ladder on both cores")
+        both_cores = courier_bench(binary, ["consumer"] + common, "memory consumer (both cores)", pinned=False)
+    return producer, consumer, both_cores
 
 
 def amqp_suite(binary, work, port):
@@ -360,10 +367,13 @@ def transport_section(title, table, targets):
     return lines, ratio_rows
 
 
-def memory_section(producer, consumer):
+def memory_section(producer, consumer, both_cores=None):
     lines = ["## Memory transport: what each pipeline stage costs", ""]
     overheads = []
-    for label, report, target in (("producer", producer, 1000), ("consumer", consumer, 1500)):
+    ladders = [("producer", producer, 1000), ("consumer", consumer, 1500)]
+    if both_cores:
+        ladders.append(("consumer on both cores (not pinned)", both_cores, None))
+    for label, report, target in ladders:
         if not report:
             lines += [f"The {label} ladder has no figures in this run (not selected with --only, or see Failures).", ""]
             overheads.append((label, None, target))
@@ -385,6 +395,10 @@ def memory_section(producer, consumer):
         overhead = rows[-1]["wallNanosecondsPerMessage"]["median"] - rows[0]["wallNanosecondsPerMessage"]["median"]
         if any(row.get("besideLadder") for row in report["rows"]):
             lines += ["", "Rows after the full pipeline are alternatives to it, not stages: their \"adds\" compares them with the full pipeline (the SQLite row is the durable store's extra cost per message)."]
+        if target is None:
+            lines += ["", f"Full consumer pipeline over the bare transport with both cores: {overhead:.0f} ns/msg "
+                      "(for comparison; the target is read on the pinned ladder, see the analysis).", ""]
+            continue
         overheads.append((label, overhead, target))
         lines += ["", f"Full {label} pipeline over the bare transport: **{overhead:.0f} ns/msg** (target ≤ {target} ns).", ""]
     return lines, overheads
@@ -448,7 +462,8 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
         f"- Memory: `courier bench producer|consumer` ({MEMORY_COUNT:,} messages per round), one process, stages added one at a time.",
         "- CPU pinning: " + (
             "RabbitMQ and the Kafka mock cluster on CPU 0 (`taskset`), every client process on CPU 1, so broker and client do not take each other's core "
-            "and every contender gets the same one core. The memory ladders are not pinned: they are one process and use both cores."
+            "and every contender gets the same one core. The memory ladders run on CPU 1 as well (what each stage costs per message, "
+            "without two threads contending); the consumer ladder runs once more on both cores, reported beside it."
             if PIN else "off (BENCH_PIN=0 or fewer than 2 cores)."
         ),
         "",
@@ -524,7 +539,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = " ".join(f"{value:.2f}" for value in os.getloadavg())
 
-    memory = memory_suite(arguments.bin) if "memory" in parts else (None, None)
+    memory = memory_suite(arguments.bin) if "memory" in parts else (None, None, None)
     broker_pid = pin_broker(arguments.amqp_port)
     mock = None
     try:
