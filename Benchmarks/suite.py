@@ -393,14 +393,15 @@ def memory_section(producer, consumer, both_cores=None):
             )
         rows = [row for row in report["rows"] if not row.get("besideLadder")]
         overhead = rows[-1]["wallNanosecondsPerMessage"]["median"] - rows[0]["wallNanosecondsPerMessage"]["median"]
+        ratio = rows[-1]["wallNanosecondsPerMessage"]["median"] / max(rows[0]["wallNanosecondsPerMessage"]["median"], 1)
         if any(row.get("besideLadder") for row in report["rows"]):
             lines += ["", "Rows after the full pipeline are alternatives to it, not stages: their \"adds\" compares them with the full pipeline (the SQLite row is the durable store's extra cost per message)."]
         if target is None:
-            lines += ["", f"Full consumer pipeline over the bare transport with both cores: {overhead:.0f} ns/msg "
+            lines += ["", f"Full consumer pipeline over the bare transport with both cores: {overhead:.0f} ns/msg, {ratio:.2f}× the bare transport's time "
                       "(for comparison; the target is read on the pinned ladder, see the analysis).", ""]
             continue
         overheads.append((label, overhead, target))
-        lines += ["", f"Full {label} pipeline over the bare transport: **{overhead:.0f} ns/msg** (target ≤ {target} ns).", ""]
+        lines += ["", f"Full {label} pipeline over the bare transport: **{overhead:.0f} ns/msg** (target ≤ {target} ns), {ratio:.2f}× the bare transport's time per message.", ""]
     return lines, overheads
 
 
