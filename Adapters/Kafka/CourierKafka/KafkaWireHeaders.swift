@@ -11,9 +11,8 @@ enum KafkaWireHeaders {
     /// The envelope's timestamp as a record timestamp (ms since 1970), or `nil` when a record cannot
     /// carry it: librdkafka reads 0 as "now", and Kafka has no times before 1970 (-1 means "none").
     static func recordTimestamp(of envelope: Envelope) -> Int64? {
-        let milliseconds = (envelope.timestamp.timeIntervalSince1970 * 1000).rounded()
-        guard milliseconds >= 1, milliseconds < 9.2e18 else { return nil }
-        return Int64(milliseconds)
+        let milliseconds = envelope.timestampMilliseconds
+        return milliseconds >= 1 ? milliseconds : nil
     }
 
     /// Calls `add` once per header: the Courier fields first, then the application's headers in name
@@ -24,9 +23,7 @@ enum KafkaWireHeaders {
         if hasKey { add(CourierHeader.idempotencyKey, envelope.idempotencyKey) }
         if let correlationID = envelope.correlationID { add(CourierHeader.correlationID, correlationID) }
         if let contentType = envelope.contentType { add(CourierHeader.contentType, contentType) }
-        if recordTimestamp(of: envelope) == nil, let milliseconds = Int64(exactly: (envelope.timestamp.timeIntervalSince1970 * 1000).rounded()) {
-            add(CourierHeader.timestamp, String(milliseconds))
-        }
+        if recordTimestamp(of: envelope) == nil { add(CourierHeader.timestamp, String(envelope.timestampMilliseconds)) }
         if let priority = envelope.priority { add(CourierHeader.priority, String(priority)) }
         guard !envelope.headers.isEmpty else { return }
         for (name, value) in envelope.headers.sorted(by: { $0.key < $1.key }) {
