@@ -80,7 +80,7 @@ struct BatchPublishTests {
         for envelope in [full, plain] {
             var written: [String: String] = [:]
             var names: [String] = []
-            KafkaWireHeaders.write(envelope) { name, value in
+            KafkaWireHeaders.write(envelope, recordTimestamp: KafkaWireHeaders.recordTimestamp(of: envelope)) { name, value in
                 written[name] = value
                 names.append(name)
             }
@@ -96,7 +96,7 @@ struct BatchPublishTests {
         full.headers = [:]
         full.timestamp = Date(timeIntervalSince1970: -1)
         var fieldHeaders: [String] = []
-        KafkaWireHeaders.write(full) { name, _ in fieldHeaders.append(name) }
+        KafkaWireHeaders.write(full, recordTimestamp: KafkaWireHeaders.recordTimestamp(of: full)) { name, _ in fieldHeaders.append(name) }
         #expect(fieldHeaders.contains(CourierHeader.timestamp) && !fieldHeaders.contains(CourierHeader.orderingKey))
         #expect(fieldHeaders.count == KafkaWireHeaders.count(of: full))
     }

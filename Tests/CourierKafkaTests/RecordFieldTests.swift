@@ -6,9 +6,10 @@ import Testing
 /// The timestamp travels as the record timestamp and the ordering key as the record key, not as headers.
 @Suite("Kafka record timestamp and key carry Courier's fields")
 struct RecordFieldTests {
-    /// 2023-11-14T22:13:20.1234Z: a sub-millisecond part that the record timestamp rounds away.
-    static let created = Date(timeIntervalSince1970: 1_700_000_000.1234)
-    static let createdMilliseconds: Int64 = 1_700_000_000_123
+    /// A minute before the tests ran (within `KafkaWireHeaders.recordTimestampWindow`), with a
+    /// sub-millisecond part that the record timestamp rounds away.
+    static let created = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 60).rounded(.down) + 0.1234)
+    static let createdMilliseconds = milliseconds(created)
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
@@ -43,7 +44,7 @@ struct RecordFieldTests {
         let transport = try await test.transport()
         let sent = [
             Envelope(topic: "trip", payload: [1], orderingKey: "customer-1", timestamp: Self.created),
-            Envelope(topic: "trip", payload: [2], orderingKey: "", timestamp: Self.created.addingTimeInterval(-86_400)),
+            Envelope(topic: "trip", payload: [2], orderingKey: "", timestamp: Self.created.addingTimeInterval(-600)),
             Envelope(topic: "trip", payload: [3], orderingKey: nil, timestamp: Self.created.addingTimeInterval(0.0006)),
             Envelope(topic: "trip", payload: [4], orderingKey: "ключ-ü", timestamp: Self.created),
         ]
@@ -78,6 +79,27 @@ struct RecordFieldTests {
         let stream = try await transport.subscribe(Subscription(topic: "old", group: "historians"))
         let got = try #require(try await receive(stream, count: 1).first)
         #expect(got.envelope.timestamp == ancient.timestamp)
+        await test.close()
+    }
+
+    @Test("an envelope made over an hour before it is sent: the record takes the time of sending, courier-timestamp the creation time")
+    func longBeforeSending() async throws {
+        let test = try await KafkaTestCluster.start(topics: ["late": 1])
+        let transport = try await test.transport()
+        // As a spool relayed after a long outage, or a dead letter replayed days later, would send it: were
+        // its record stamped with the creation time, time-based retention could delete it at once.
+        let created = Date().addingTimeInterval(-3 * 86_400)
+        let late = Envelope(topic: "late", payload: [1], timestamp: created)
+        let sentAfter = Self.milliseconds(Date())
+        _ = try await transport.publish(late)
+        let sentBefore = Self.milliseconds(Date())
+        let record = try #require(try await readRawRecords(from: test.cluster, topic: "late", count: 1).first)
+        #expect(record.header(CourierHeader.timestamp) == String(Self.milliseconds(created)))
+        let stamped = try #require(record.timestamp)
+        #expect(stamped >= sentAfter - 1000 && stamped <= sentBefore + 1000, "record timestamp \(stamped) not the time of sending")
+        let stream = try await transport.subscribe(Subscription(topic: "late", group: "latecomers"))
+        let got = try #require(try await receive(stream, count: 1).first)
+        #expect(Self.milliseconds(got.envelope.timestamp) == Self.milliseconds(created))
         await test.close()
     }
 

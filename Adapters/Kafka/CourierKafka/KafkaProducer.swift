@@ -21,10 +21,9 @@ extension Envelope: KafkaProducible {
         let key: RDKafkaKey = orderingKey.map { .text($0) } ?? .none
         // Headers written before the call, not in a closure: a closure capturing `self` copies the envelope.
         let headers = try RDKafkaProducer.makeHeaders(count: KafkaWireHeaders.count(of: self))
-        KafkaWireHeaders.write(self) { headers.add($0, $1) }
-        try client.produce(
-            topic: topic, key: key, payload: payload, id: opaque, timestamp: KafkaWireHeaders.recordTimestamp(of: self), headers: headers
-        )
+        let recordTimestamp = KafkaWireHeaders.recordTimestamp(of: self)
+        KafkaWireHeaders.write(self, recordTimestamp: recordTimestamp) { headers.add($0, $1) }
+        try client.produce(topic: topic, key: key, payload: payload, id: opaque, timestamp: recordTimestamp, headers: headers)
     }
 }
 

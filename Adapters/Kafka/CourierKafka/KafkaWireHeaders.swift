@@ -1,29 +1,40 @@
 import Courier
+import Foundation
 
 /// Writes an envelope as a Kafka record carries it. The timestamp travels as the record timestamp and
 /// the ordering key as the record key, so neither is a header (librdkafka allocates for every header,
 /// on produce and on consume); the other `courier-*` fields that are set are headers, winning over an
 /// application header of the same name.
 enum KafkaWireHeaders {
-    /// How many headers ``write(_:to:)`` writes, at most (a sizing hint): the application's and six fields.
+    /// How many headers ``write(_:recordTimestamp:to:)`` writes, at most (a sizing hint): the application's and six fields.
     static func count(of envelope: Envelope) -> Int { envelope.headers.count + 6 }
 
-    /// The envelope's timestamp as a record timestamp (ms since 1970), or `nil` when a record cannot
-    /// carry it: librdkafka reads 0 as "now", and Kafka has no times before 1970 (-1 means "none").
-    static func recordTimestamp(of envelope: Envelope) -> Int64? {
+    /// How far (in seconds) an envelope's creation time may lie from the time of sending and still travel
+    /// as the record timestamp. Kafka judges a record by its timestamp: time-based retention deletes it,
+    /// and a broker may refuse one too far from its clock. A message sent long after it was made (relayed
+    /// from the spool after an outage, replayed from a dead-letter queue) therefore gets the time of
+    /// sending as its record timestamp, and its creation time travels as `courier-timestamp`.
+    static let recordTimestampWindow: Double = 3600
+
+    /// The envelope's timestamp as its record timestamp (ms since 1970), or `nil` when the record should
+    /// not carry it: outside ``recordTimestampWindow`` of `now`, or at or before 1970 (librdkafka reads 0
+    /// as "now", and Kafka has no earlier times). With `nil` librdkafka stamps the time of sending.
+    static func recordTimestamp(of envelope: Envelope, now: Date = Date()) -> Int64? {
         let milliseconds = envelope.timestampMilliseconds
-        return milliseconds >= 1 ? milliseconds : nil
+        guard milliseconds >= 1, abs(envelope.timestamp.timeIntervalSince(now)) <= recordTimestampWindow else { return nil }
+        return milliseconds
     }
 
     /// Calls `add` once per header: the Courier fields first, then the application's headers in name
-    /// order (so the bytes on the wire do not depend on dictionary order).
-    static func write(_ envelope: Envelope, to add: (String, String) -> Void) {
+    /// order (so the bytes on the wire do not depend on dictionary order). `recordTimestamp` is what
+    /// ``recordTimestamp(of:now:)`` gave for the record: without one, the timestamp is a header.
+    static func write(_ envelope: Envelope, recordTimestamp: Int64?, to add: (String, String) -> Void) {
         add(CourierHeader.id, envelope.id)
         let hasKey = envelope.idempotencyKey != envelope.id
         if hasKey { add(CourierHeader.idempotencyKey, envelope.idempotencyKey) }
         if let correlationID = envelope.correlationID { add(CourierHeader.correlationID, correlationID) }
         if let contentType = envelope.contentType { add(CourierHeader.contentType, contentType) }
-        if recordTimestamp(of: envelope) == nil { add(CourierHeader.timestamp, String(envelope.timestampMilliseconds)) }
+        if recordTimestamp == nil { add(CourierHeader.timestamp, String(envelope.timestampMilliseconds)) }
         if let priority = envelope.priority { add(CourierHeader.priority, String(priority)) }
         guard !envelope.headers.isEmpty else { return }
         for (name, value) in envelope.headers.sorted(by: { $0.key < $1.key }) {
