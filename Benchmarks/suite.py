@@ -269,7 +269,16 @@ def kafka_suite(binary, work, mock):
             tag = {"raw C": "raw", "Courier": "courier", "Python": "python"}[contender]
             consume = program + ["consume", mock.bootstrap, f"r{round_index}-courier", str(KAFKA_COUNT), f"{tag}-readers-r{round_index}"]
             table.add("consume", contender, run(f"Kafka {contender} consume", client(consume), KAFKA_COUNT), measured)
+        # A Courier group subscription also reads its group's (empty) retry topic, created by Courier's run
+        # above; raw C subscribed the same way shows what that costs librdkafka itself.
+        topic, retry_topic = f"r{round_index}-courier", f"r{round_index}-courier.retry.courier-readers-r{round_index}"
+        consume = programs["raw C"] + ["consume-retry-topic", mock.bootstrap, topic, str(KAFKA_COUNT), f"raw2-readers-r{round_index}", retry_topic]
+        table.add("consume", SAME_SUBSCRIPTION, run(f"Kafka {SAME_SUBSCRIPTION} consume", client(consume), KAFKA_COUNT), measured)
     return table
+
+
+# The raw C consumer subscribed to the same two topics as a Courier group subscription.
+SAME_SUBSCRIPTION = "raw C, Courier's two topics"
 
 
 def latency_suite(binary, mock):
@@ -348,7 +357,8 @@ def transport_section(title, table, targets):
     for step in ("confirmed publish", "consume"):
         lines += [f"**{step}**", "", "| contender | msg/s median | min – max | CPU µs/msg (median) | CPU measured over |", "|---|---:|---:|---:|---|"]
         figures = {}
-        for contender in ("raw C", "Courier", "Python"):
+        contenders = ["raw C", "Courier", "Python"] + ([SAME_SUBSCRIPTION] if table.summary(step, SAME_SUBSCRIPTION) else [])
+        for contender in contenders:
             summary = table.summary(step, contender)
             if not summary:
                 lines.append(f"| {contender} | failed | | | |")
@@ -364,6 +374,9 @@ def transport_section(title, table, targets):
                 return None
             return courier["rate"]["median"] / figures[other]["rate"]["median"]
 
+        same = ratio(SAME_SUBSCRIPTION)
+        if same is not None:
+            lines += [f"Courier / raw C subscribed to the same two topics (the topic and its group's retry topic): **{same:.2f}**.", ""]
         ratio_rows.append((f"{title} {step}", ratio("raw C"), ratio("Python"), targets[step]))
     return lines, ratio_rows
 
@@ -460,7 +473,8 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
         "Each contender publishes to its own fresh exchange and queue, then consumes that queue.",
         f"- Kafka (one `courier kafka-mock` cluster, 3 brokers, {PARTITIONS} partitions per topic, librdkafka {shell(['pkg-config', '--modversion', 'rdkafka'])}): "
         f"{KAFKA_COUNT:,} messages of {SIZE} bytes; idempotent producer, acks=all, linger.ms=5, 100 distinct keys; a message counts when its delivery report says stored. "
-        "Consumers: a group each, offsets stored per message, all reading the topic Courier produced that round, timed from the first message.",
+        "Consumers: a group each, offsets stored per message, all reading the topic Courier produced that round, timed from the first message; "
+        "one more raw C consumer subscribes to that topic and Courier's retry topic of its group, as a Courier group subscription does.",
         f"- Memory: `courier bench producer|consumer` ({MEMORY_COUNT:,} messages per round), one process, stages added one at a time.",
         "- CPU pinning: " + (
             "RabbitMQ and the Kafka mock cluster on CPU 0 (`taskset`), every client process on CPU 1, so broker and client do not take each other's core "
