@@ -18,9 +18,15 @@ public struct DeliveryStream: AsyncSequence, Sendable {
     private var buffer: DeliveryBuffer { reader.buffer }
 
     /// Makes a stream and the continuation a transport feeds it through. `onClose` runs once, when the
-    /// consumer closes the stream or cancels the task iterating it.
-    public static func make(onClose: @escaping @Sendable () async -> Void) -> (stream: DeliveryStream, continuation: Continuation) {
-        let buffer = DeliveryBuffer(onClose: OnceAction(onClose))
+    /// consumer closes the stream or cancels the task iterating it. `onDemand`, when given, runs on the
+    /// iterating task each time it finds nothing queued and is about to wait: a transport can then make
+    /// deliveries on the reader's thread rather than on its own I/O thread, yielding from its I/O thread
+    /// only while ``Continuation/isAwaited``.
+    public static func make(
+        onClose: @escaping @Sendable () async -> Void,
+        onDemand: (@Sendable () -> Void)? = nil
+    ) -> (stream: DeliveryStream, continuation: Continuation) {
+        let buffer = DeliveryBuffer(onClose: OnceAction(onClose), onDemand: onDemand)
         return (DeliveryStream(reader: DeliveryReader(buffer)), Continuation(buffer: buffer))
     }
 
@@ -84,6 +90,11 @@ public struct DeliveryStream: AsyncSequence, Sendable {
             case terminated
         }
 
+        /// Whether the iterating task waits for deliveries right now (it found none queued). A transport
+        /// that made the stream with an `onDemand` action yields from elsewhere only then; any other time the
+        /// iterator asks through `onDemand` once it runs dry.
+        public var isAwaited: Bool { buffer.isAwaited }
+
         /// Queues one delivery.
         @discardableResult
         public func yield(_ delivery: Delivery) -> YieldResult { buffer.append(CollectionOfOne(delivery)) }
@@ -141,6 +152,7 @@ final class UnreadDeliveries {
 /// The lock-protected queue between a transport and the task iterating its stream.
 final class DeliveryBuffer: Sendable {
     let onClose: OnceAction
+    private let onDemand: (@Sendable () -> Void)?
     private let state = Mutex(State())
 
     private struct State {
@@ -152,7 +164,12 @@ final class DeliveryBuffer: Sendable {
         var cancelled = false
     }
 
-    init(onClose: OnceAction) { self.onClose = onClose }
+    init(onClose: OnceAction, onDemand: (@Sendable () -> Void)?) {
+        self.onClose = onClose
+        self.onDemand = onDemand
+    }
+
+    var isAwaited: Bool { state.withLock { $0.waiter != nil } }
 
     func append(_ deliveries: some Collection<Delivery>) -> DeliveryStream.Continuation.YieldResult {
         guard !deliveries.isEmpty else { return state.withLock { $0.end == nil ? .enqueued : .terminated } }
@@ -240,7 +257,12 @@ final class DeliveryBuffer: Sendable {
                     state.waiter = continuation
                     return nil
                 }
-                if let outcome { continuation.resume(with: outcome) }
+                if let outcome {
+                    continuation.resume(with: outcome)
+                } else {
+                    // Registered as the waiter first, so whatever the transport yields now reaches it.
+                    onDemand?()
+                }
             }
         } onCancel: {
             cancel()

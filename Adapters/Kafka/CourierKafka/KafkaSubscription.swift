@@ -120,10 +120,16 @@ final class KafkaSubscription: Sendable {
 
     /// Starts the poll thread and returns the stream. `onClose` runs once the subscription is closed.
     func start(onClose: @escaping @Sendable () -> Void) -> DeliveryStream {
-        let (stream, continuation) = DeliveryStream.make { [self] in
-            await close()
-            onClose()
-        }
+        // Deliveries are made on the reader's task when it runs dry (`onDemand`), and by the poll thread
+        // only while the reader waits: the poll thread is the consumer's bottleneck (it reads and decodes
+        // every record), the reader mostly idles.
+        let (stream, continuation) = DeliveryStream.make(
+            onClose: { [self] in
+                await close()
+                onClose()
+            },
+            onDemand: { [weak self] in self?.handOut() }
+        )
         state.withLock { state in
             state.continuation = continuation
             state.pollThreadStarted = true
@@ -352,7 +358,7 @@ final class KafkaSubscription: Sendable {
             }
             return toPause
         }
-        handOut()
+        handOutIfAwaited()
         consumer.pause(toPause)
     }
 
@@ -378,8 +384,17 @@ final class KafkaSubscription: Sendable {
             }
             return toResume
         }
-        handOut()
+        handOutIfAwaited()
         consumer.resume(toResume)
+    }
+
+    /// On the poll thread: hands out only while the reader waits. Any other time the reader asks itself
+    /// once it runs dry (the stream's `onDemand`), so deliveries are made on its thread, not on this one.
+    /// Entries are queued before the check and the reader registers before it asks, so one of the two
+    /// always sees them.
+    private func handOutIfAwaited() {
+        guard let continuation = state.withLock({ $0.continuation }), continuation.isAwaited else { return }
+        handOut()
     }
 
     /// Pauses every assigned partition not paused already (the buffer stayed full too long).
