@@ -4,8 +4,9 @@ import Foundation
 import Synchronization
 
 /// One subscription: a librdkafka consumer in the subscription's group, served by a dedicated poll
-/// thread that reads with `rd_kafka_consumer_poll`, buffers what it reads, and hands deliveries to the
-/// stream in batches while fewer than `prefetch` are unsettled.
+/// thread that reads with `rd_kafka_consumer_poll` and buffers what it reads; deliveries go to the stream
+/// in batches while fewer than `prefetch` are unsettled, made on the reader's task when it runs dry (or by
+/// the poll thread while the reader waits).
 ///
 /// Offsets are stored (and then committed every `auto.commit.interval.ms`, on revoke and on close) only
 /// up to the lowest unsettled delivery of each partition, so nothing is committed before it is handled.
@@ -476,8 +477,9 @@ final class KafkaSubscription: Sendable {
     }
 
     /// Whether a settlement should hand out more at once: when prefetch is small, or half of it is free.
-    /// Otherwise the poll thread's next turn (at most 10 ms away while deliveries wait) does, so a
-    /// busy subscription hands out batches instead of one delivery per settlement.
+    /// Otherwise the reader does when it runs dry (the stream's `onDemand`), or the poll thread's next
+    /// turn while the reader waits, so a busy subscription hands out batches instead of one delivery per
+    /// settlement.
     func shouldRefill(_ state: State) -> Bool {
         state.pendingCount > 0 && (state.inFlight.count <= subscription.prefetch / 2 || subscription.prefetch <= 16)
     }
