@@ -81,6 +81,31 @@ struct RetryTopicTests {
         await test.close()
     }
 
+    @Test("a member that joins later starts the retry topic at the group's committed offset")
+    func retryTopicStartsAtCommittedOffset() async throws {
+        let test = try await KafkaTestCluster.start(topics: ["orders": 1])
+        let first = try await test.transport()
+        let sent = try await publish(first, topic: "orders", count: 1)
+        let stream = try await first.subscribe(Subscription(topic: "orders", group: "pickers"))
+        // The original is requeued; its copy, read from the retry topic, is acked.
+        let received = try await receive(stream, count: 2) { delivery in
+            if delivery.isRedelivery { try await delivery.ack() } else { try await delivery.nack(requeue: true) }
+        }
+        #expect(received.map(\.envelope.id) == [sent[0].messageID, sent[0].messageID])
+        await stream.close()
+        await first.shutdown()
+
+        let second = try await test.transport()
+        let later = try await publish(second, topic: "orders", count: 1)
+        let again = try await second.subscribe(Subscription(topic: "orders", group: "pickers"))
+        #expect(try await receive(again, count: 1).map(\.envelope.id) == [later[0].messageID])
+        // Its retry partition was paused before its first fetch and resumed after the start delay: it
+        // must go on from the committed offset, not read the acked copy again.
+        let more = try await receive(again, count: 1, idle: KafkaSubscription.retryTopicStartDelay + .seconds(2))
+        #expect(more.isEmpty)
+        await test.close()
+    }
+
     @Test("a private subscription redelivers in process, after the delay")
     func privateSubscriptionRedeliversInProcess() async throws {
         let test = try await KafkaTestCluster.start(topics: ["alerts": 1])

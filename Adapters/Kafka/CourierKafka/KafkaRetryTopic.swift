@@ -9,7 +9,9 @@ import Foundation
 /// also consumes the retry topic; a copy that is not yet due is held and its partition paused (never
 /// blocking the poll loop, so `max.poll.interval.ms` is never exceeded) until it is due. Copies in one
 /// retry partition come out in order, so a copy can wait longer than its own delay behind an earlier
-/// copy with a longer one. Private subscriptions (no group) redeliver in process instead.
+/// copy with a longer one. After each assignment the retry partitions start a moment after the topic's
+/// own (see `KafkaSubscription.retryTopicStartDelay`). Private subscriptions (no group) redeliver in
+/// process instead.
 public enum KafkaRetryTopic {
     /// When the copy is due, in milliseconds since 1970.
     public static let dueHeader = "courier-kafka-retry-due"

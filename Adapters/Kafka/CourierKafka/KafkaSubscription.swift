@@ -67,6 +67,9 @@ final class KafkaSubscription: Sendable {
         /// In-process redeliveries of a private subscription waiting for their delay.
         var delayed: [Entry] = []
         var pausedForBuffer: Set<KafkaPartition> = []
+        /// Retry-topic partitions of the latest assignment, paused until the topic's own partitions
+        /// have started fetching (see ``retryTopicStartDelay``).
+        var retryPartitionsWaiting: (partitions: Set<KafkaPartition>, until: ContinuousClock.Instant)?
         /// Assignments whose commit point settlements moved, stored by the poll thread in one call.
         var toStore: [Assignment] = []
         var closing = false
@@ -199,6 +202,7 @@ final class KafkaSubscription: Sendable {
         batch.reserveCapacity(Self.readBatchLimit)
         var retired: [Entry] = []
         while !state.withLock({ $0.closing }) {
+            startRetryPartitionsWhenDue()
             releaseRetired(&retired)
             storeSettledOffsets()
             releaseDue()
@@ -374,7 +378,9 @@ final class KafkaSubscription: Sendable {
                 state.pending.append(contentsOf: ready.map(Optional.some))
                 if ready.count == queue.count {
                     state.held[location] = nil
-                    if !state.pausedForBuffer.contains(location) { toResume.append(location) }
+                    if !state.pausedForBuffer.contains(location), state.retryPartitionsWaiting?.partitions.contains(location) != true {
+                        toResume.append(location)
+                    }
                 } else {
                     state.held[location] = Array(queue.dropFirst(ready.count))
                 }
@@ -402,6 +408,7 @@ final class KafkaSubscription: Sendable {
     private func pauseForBuffer() {
         let toPause = state.withLock { state -> [KafkaPartition] in
             let newly = Set(state.assignments.keys).subtracting(state.pausedForBuffer).subtracting(state.held.keys)
+                .subtracting(state.retryPartitionsWaiting?.partitions ?? [])
             state.pausedForBuffer.formUnion(newly)
             return Array(newly)
         }
@@ -414,7 +421,10 @@ final class KafkaSubscription: Sendable {
         let toResume = state.withLock { state -> [KafkaPartition] in
             guard !state.pausedForBuffer.isEmpty, state.pendingCount <= bufferLimit / 2 else { return [] }
             defer { state.pausedForBuffer = [] }
-            return Array(state.pausedForBuffer.intersection(state.assignments.keys).subtracting(state.held.keys))
+            return Array(
+                state.pausedForBuffer.intersection(state.assignments.keys).subtracting(state.held.keys)
+                    .subtracting(state.retryPartitionsWaiting?.partitions ?? [])
+            )
         }
         consumer.resume(toResume)
     }
@@ -484,6 +494,43 @@ final class KafkaSubscription: Sendable {
         state.pendingCount > 0 && (state.inFlight.count <= subscription.prefetch / 2 || subscription.prefetch <= 16)
     }
 
+    /// How long a group subscription's retry-topic partitions stay paused after an assignment.
+    ///
+    /// A broker answers a fetch for partitions without new data only after `fetch.wait.max.ms`, and
+    /// librdkafka sends one fetch at a time per broker. Right after an assignment each partition starts
+    /// fetching once its offset is known; when a broker's first fetch holds only (usually empty)
+    /// retry-topic partitions, that broker's topic partitions wait behind it. Starting the retry
+    /// partitions a little later lets every first fetch carry the topic's own partitions. Retry copies
+    /// wait at least this long after a rebalance, which is short beside their delays.
+    static let retryTopicStartDelay: Duration = .milliseconds(500)
+
+    /// Pauses the retry-topic partitions among `partitions`, just assigned, until
+    /// ``retryTopicStartDelay`` has passed. A paused partition keeps its committed offset: librdkafka
+    /// starts it from there when it is resumed.
+    private func holdRetryPartitions(of partitions: [KafkaPartition]) {
+        guard let retryTopic else { return }
+        let retryPartitions = partitions.filter { $0.topic == retryTopic }
+        guard !retryPartitions.isEmpty else { return }
+        consumer.pause(retryPartitions)
+        state.withLock { $0.retryPartitionsWaiting = (Set(retryPartitions), .now + Self.retryTopicStartDelay) }
+    }
+
+    /// Resumes the retry-topic partitions ``holdRetryPartitions(of:)`` paused, once their time has come;
+    /// while the buffer is full they wait for it to drain with the rest.
+    private func startRetryPartitionsWhenDue() {
+        let toResume = state.withLock { state -> [KafkaPartition] in
+            guard let waiting = state.retryPartitionsWaiting, ContinuousClock.now >= waiting.until else { return [] }
+            state.retryPartitionsWaiting = nil
+            let assigned = waiting.partitions.filter { state.assignments[$0] != nil }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+            guard state.pausedForBuffer.isEmpty else {
+                state.pausedForBuffer.formUnion(assigned)
+                return []
+            }
+            return assigned
+        }
+        consumer.resume(toResume)
+    }
+
     /// The partitions assigned to this member right now.
     var assignedPartitions: [KafkaPartition] {
         state.withLock { Array($0.assignments.keys) }.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
@@ -501,12 +548,15 @@ final class KafkaSubscription: Sendable {
                 }
             }
             logger.debug("Kafka consumer assigned \(partitions.map(\.description).joined(separator: ", "))", metadata: ["transport": transportName, "group": group])
+        case .assigned(let partitions):
+            holdRetryPartitions(of: partitions)
         case .revoke(let partitions):
             let wasPaused = state.withLock { state -> [KafkaPartition] in
                 var paused: [KafkaPartition] = []
                 for partition in partitions {
                     state.assignments.removeValue(forKey: partition)?.revoked = true
-                    if state.held.removeValue(forKey: partition) != nil || state.pausedForBuffer.remove(partition) != nil {
+                    let waited = state.retryPartitionsWaiting?.partitions.remove(partition) != nil
+                    if state.held.removeValue(forKey: partition) != nil || state.pausedForBuffer.remove(partition) != nil || waited {
                         paused.append(partition)
                     }
                 }

@@ -10,7 +10,11 @@ struct KafkaPartition: Hashable, Sendable, CustomStringConvertible {
 
 /// What librdkafka asked for in a rebalance.
 enum RDKafkaRebalance {
+    /// Before the partitions are assigned.
     case assign([KafkaPartition])
+    /// Right after they were assigned, before any of them is fetched: the moment to pause some.
+    case assigned([KafkaPartition])
+    /// Before the partitions are taken away.
     case revoke([KafkaPartition])
 }
 
@@ -20,8 +24,8 @@ enum RDKafkaRebalance {
 final class RDKafkaClientContext: @unchecked Sendable {
     let name: String
     let logger: any CourierLogger
-    /// Called on the consumer's poll thread, inside `rd_kafka_consumer_poll`, before the assignment
-    /// changes.
+    /// Called on the consumer's poll thread, inside `rd_kafka_consumer_poll`: before the assignment
+    /// changes, and once more right after partitions were assigned.
     let onRebalance: (@Sendable (RDKafkaRebalance) -> Void)?
 
     init(name: String, logger: any CourierLogger, onRebalance: (@Sendable (RDKafkaRebalance) -> Void)? = nil) {
@@ -81,6 +85,7 @@ private func rdKafkaRebalanceCallback(
     if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
         context?.onRebalance?(.assign(list))
         rd_kafka_assign(handle, partitions)
+        context?.onRebalance?(.assigned(list))
     } else {
         context?.onRebalance?(.revoke(list))
         rd_kafka_assign(handle, nil)
