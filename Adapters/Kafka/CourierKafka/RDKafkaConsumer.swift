@@ -49,12 +49,30 @@ final class RDKafkaConsumer: @unchecked Sendable {
     /// The last topic looked up: messages come in runs from one topic, so most need no hashing.
     private var lastTopic: (handle: OpaquePointer, name: String)?
     private let closed = Atomic<Bool>(false)
+    /// The queue `rd_kafka_consumer_poll` reads, where every assigned partition's fetched messages wait.
+    private let consumerQueue: OpaquePointer?
 
     init(properties: [String: String], context: RDKafkaClientContext) throws(CourierError) {
         let config = try RDKafkaConfig(properties)
         handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, config: config, context: context)
         // Errors and rebalances then come out of rd_kafka_consumer_poll, on the poll thread.
         rd_kafka_poll_set_consumer(handle.pointer)
+        consumerQueue = rd_kafka_queue_get_consumer(handle.pointer)
+    }
+
+    /// Messages (and events) fetched and not yet polled.
+    var queuedMessages: Int { consumerQueue.map { Int(rd_kafka_queue_length($0)) } ?? 0 }
+
+    /// Sends each broker leading one of `partitions` a small request (ListOffsets), so its fetcher thread
+    /// wakes and fetches again. librdkafka before 2.3 stops fetching a partition while `queued.min.messages`
+    /// are queued and looks again only when that thread wakes for something else, up to a second later,
+    /// however fast the queue drains. Waits at most `timeoutMilliseconds` for the answers, which are not
+    /// needed: the request itself is the wake-up.
+    func wakeFetchers(for partitions: [KafkaPartition], timeoutMilliseconds: Int32) {
+        guard !partitions.isEmpty else { return }
+        _ = RDKafkaPartitionList.with(partitions.map { ($0, Int64(-1)) }) { list in
+            rd_kafka_offsets_for_times(handle.pointer, list, timeoutMilliseconds)
+        }
     }
 
     func subscribe(_ topics: [String]) throws(CourierError) {
@@ -136,6 +154,7 @@ final class RDKafkaConsumer: @unchecked Sendable {
     /// Leaves the group cleanly (revoking the assignment, which commits) and destroys the handle.
     func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let consumerQueue { rd_kafka_queue_destroy(consumerQueue) }
         _ = rd_kafka_consumer_close(handle.pointer)
         handle.destroy()
     }
