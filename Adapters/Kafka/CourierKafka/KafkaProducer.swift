@@ -8,8 +8,8 @@ protocol KafkaProducible: Sendable {
     var topic: String { get }
     /// For error messages.
     var messageID: String { get }
-    /// Enqueues the message with `id` as its opaque.
-    func produce(on client: RDKafkaProducer, id: UInt64) throws(RDKafkaProduceRefusal)
+    /// Enqueues the message with `id` as its opaque; `now` is the time of sending (read once per batch).
+    func produce(on client: RDKafkaProducer, id: UInt64, now: Date) throws(RDKafkaProduceRefusal)
 }
 
 extension Envelope: KafkaProducible {
@@ -17,11 +17,11 @@ extension Envelope: KafkaProducible {
 
     /// As Courier sends an envelope: its ordering key is the Kafka key, its timestamp the record
     /// timestamp, its other fields travel as headers (written straight from the envelope, see ``KafkaWireHeaders``).
-    func produce(on client: RDKafkaProducer, id opaque: UInt64) throws(RDKafkaProduceRefusal) {
+    func produce(on client: RDKafkaProducer, id opaque: UInt64, now: Date) throws(RDKafkaProduceRefusal) {
         let key: RDKafkaKey = orderingKey.map { .text($0) } ?? .none
         // Headers written before the call, not in a closure: a closure capturing `self` copies the envelope.
         let headers = try RDKafkaProducer.makeHeaders(count: KafkaWireHeaders.count(of: self))
-        let recordTimestamp = KafkaWireHeaders.recordTimestamp(of: self)
+        let recordTimestamp = KafkaWireHeaders.recordTimestamp(of: self, now: now)
         KafkaWireHeaders.write(self, recordTimestamp: recordTimestamp) { headers.add($0, $1) }
         try client.produce(topic: topic, key: key, payload: payload, id: opaque, timestamp: recordTimestamp, headers: headers)
     }
@@ -43,7 +43,7 @@ struct KafkaOutgoingMessage: KafkaProducible {
         self.messageID = messageID
     }
 
-    func produce(on client: RDKafkaProducer, id: UInt64) throws(RDKafkaProduceRefusal) {
+    func produce(on client: RDKafkaProducer, id: UInt64, now: Date) throws(RDKafkaProduceRefusal) {
         let key: RDKafkaKey = switch self.key {
         case .none: .none
         case .bytes(let bytes): .bytes(bytes)
@@ -154,6 +154,19 @@ final class KafkaProducer: Sendable {
     /// ``maxBatch`` messages.
     func send<Messages: RandomAccessCollection & Sendable>(_ messages: Messages) async -> [Result<(partition: Int32, offset: Int64), CourierError>]
     where Messages.Element: KafkaProducible, Messages.Index == Int {
+        let outcomes = await sendReturningOutcomes(messages)
+        return Self.withElements(of: messages) { messages in
+            outcomes.indices.map { index in
+                result(of: outcomes[index], messageID: messages[index].messageID, topic: messages[index].topic)
+            }
+        }
+    }
+
+    /// As ``send(_:)``, but returns what became of each message unclassified (``result(of:messageID:topic:)``
+    /// classifies one), so a caller that builds results of its own makes one array, not two: a batch's
+    /// arrays of results are large enough that each one freed makes malloc consolidate its free lists.
+    func sendReturningOutcomes<Messages: RandomAccessCollection & Sendable>(_ messages: Messages) async -> [Outcome?]
+    where Messages.Element: KafkaProducible, Messages.Index == Int {
         guard !messages.isEmpty else { return [] }
         precondition(messages.count <= Self.maxBatch, "KafkaProducer.send takes at most \(Self.maxBatch) messages; the transport splits larger batches")
         let outcomes = await withCheckedContinuation { (continuation: CheckedContinuation<[Outcome?], Never>) in
@@ -169,11 +182,12 @@ final class KafkaProducer: Sendable {
                 return
             }
             var refusals: [(Int, RDKafkaProduceRefusal)] = []
+            let now = Date()
             // Read in place (a buffer's elements are borrowed, not copied out of the collection).
             Self.withElements(of: messages) { messages in
                 for index in messages.indices {
                     do throws(RDKafkaProduceRefusal) {
-                        try messages[index].produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index))
+                        try messages[index].produce(on: client, id: batchID << UInt64(Self.indexBits) | UInt64(index), now: now)
                     } catch {
                         refusals.append((index, error))
                     }
@@ -191,11 +205,7 @@ final class KafkaProducer: Sendable {
             }
             if finished { continuation.resume(returning: batch.outcomes) }
         }
-        return Self.withElements(of: messages) { messages in
-            outcomes.indices.map { index in
-                result(of: outcomes[index], messageID: messages[index].messageID, topic: messages[index].topic)
-            }
-        }
+        return outcomes
     }
 
     /// Calls `body` with the messages in a buffer, so they are borrowed in place (the usual case: an
@@ -207,7 +217,8 @@ final class KafkaProducer: Sendable {
         return Array(messages).withUnsafeBufferPointer(body)
     }
 
-    private func result(of outcome: Outcome?, messageID: String, topic: String) -> Result<(partition: Int32, offset: Int64), CourierError> {
+    /// One message's outcome classified: stored (where), or the error to report.
+    func result(of outcome: Outcome?, messageID: String, topic: String) -> Result<(partition: Int32, offset: Int64), CourierError> {
         switch outcome {
         case .report(let report):
             if let error = KafkaDeliveryOutcome.error(for: report, messageID: messageID, topic: topic, transport: name) {

@@ -71,9 +71,9 @@ public final class KafkaTransport: Transport {
         } catch {
             return Array(repeating: .failure(error), count: envelopes.count)
         }
-        var outcomes = [Result<PublishConfirmation, CourierError>?](repeating: nil, count: envelopes.count)
         // Envelopes are read in place through a buffer: copying each one out costs a dozen reference counts.
         // First validation, and the distinct topics of the valid ones in the order they come.
+        var failures: [Int: CourierError] = [:]
         var topics: [String] = []
         envelopes.withUnsafeBufferPointer { envelopes in
             var seen: Set<String> = []
@@ -82,7 +82,7 @@ public final class KafkaTransport: Transport {
                 do throws(CourierError) {
                     try envelopes[index].validate(maxPayloadBytes: properties.maxMessageBytes)
                 } catch {
-                    outcomes[index] = .failure(error.from(transport: name))
+                    failures[index] = error.from(transport: name)
                     continue
                 }
                 guard envelopes[index].topic != lastTopic else { continue }
@@ -100,42 +100,60 @@ public final class KafkaTransport: Transport {
                 topicErrors[topic] = CourierError.wrapping(error, transport: name).from(transport: name)
             }
         }
-        var toSend: [Int] = []
-        toSend.reserveCapacity(envelopes.count)
-        envelopes.withUnsafeBufferPointer { envelopes in
-            for index in envelopes.indices where outcomes[index] == nil {
-                if !topicErrors.isEmpty, let error = topicErrors[envelopes[index].topic] {
-                    outcomes[index] = .failure(error)
-                } else {
-                    toSend.append(index)
-                }
-            }
-        }
-        var start = 0
-        while start < toSend.count {
-            let chunk = toSend[start..<min(start + KafkaProducer.maxBatch, toSend.count)]
-            start = chunk.endIndex
-            // The usual case, every envelope sendable, passes the caller's array as it is.
-            let results = chunk.count == envelopes.count
-                ? await producer.send(envelopes)
-                : await producer.send(chunk.map { envelopes[$0] })
+        if !topicErrors.isEmpty {
             envelopes.withUnsafeBufferPointer { envelopes in
-                for (index, result) in zip(chunk, results) {
-                    switch result {
-                    case .success(let stored):
-                        outcomes[index] = .success(PublishConfirmation(
-                            messageID: envelopes[index].id, transport: name, topic: envelopes[index].topic,
-                            partition: Int(stored.partition), offset: stored.offset
-                        ))
-                    case .failure(let error):
-                        // The topic went away since it was checked: check (or create) it again next time.
-                        if error.code == .unroutable { producer.forgetTopic(envelopes[index].topic) }
-                        outcomes[index] = .failure(error)
-                    }
+                for index in envelopes.indices where failures[index] == nil {
+                    if let error = topicErrors[envelopes[index].topic] { failures[index] = error }
                 }
             }
         }
-        return outcomes.map { $0 ?? .failure(CourierError.outcomeUnknown("the publish ended without an outcome", transport: name)) }
+        // What became of each envelope sent, in order; the usual case, every envelope sendable, passes the
+        // caller's array as it is.
+        let toSend = failures.isEmpty ? nil : envelopes.indices.filter { failures[$0] == nil }
+        let sendCount = toSend?.count ?? envelopes.count
+        var outcomes: [KafkaProducer.Outcome?] = []
+        var start = 0
+        while start < sendCount {
+            let end = min(start + KafkaProducer.maxBatch, sendCount)
+            if let toSend {
+                outcomes += await producer.sendReturningOutcomes(toSend[start..<end].map { envelopes[$0] })
+            } else if end - start == envelopes.count {
+                outcomes = await producer.sendReturningOutcomes(envelopes)
+            } else {
+                outcomes += await producer.sendReturningOutcomes(envelopes[start..<end])
+            }
+            start = end
+        }
+        // The results in one pass: a batch's array of results is large, and each one made and freed
+        // makes malloc consolidate its free lists.
+        return envelopes.withUnsafeBufferPointer { envelopes in
+            var results: [Result<PublishConfirmation, CourierError>] = []
+            results.reserveCapacity(envelopes.count)
+            var sent = 0
+            for index in envelopes.indices {
+                if !failures.isEmpty, let failure = failures[index] {
+                    results.append(.failure(failure))
+                    continue
+                }
+                results.append(confirmation(of: sent < outcomes.count ? outcomes[sent] : nil, for: envelopes[index]))
+                sent += 1
+            }
+            return results
+        }
+    }
+
+    /// An envelope's publish result from its outcome.
+    private func confirmation(of outcome: KafkaProducer.Outcome?, for envelope: Envelope) -> Result<PublishConfirmation, CourierError> {
+        switch producer.result(of: outcome, messageID: envelope.id, topic: envelope.topic) {
+        case .success(let stored):
+            return .success(PublishConfirmation(
+                messageID: envelope.id, transport: name, topic: envelope.topic, partition: Int(stored.partition), offset: stored.offset
+            ))
+        case .failure(let error):
+            // The topic went away since it was checked: check (or create) it again next time.
+            if error.code == .unroutable { producer.forgetTopic(envelope.topic) }
+            return .failure(error)
+        }
     }
 
     public func subscribe(_ subscription: Subscription) async throws -> DeliveryStream {
