@@ -1,5 +1,6 @@
 import CRDKafka
 import Courier
+import Synchronization
 
 /// A Kafka cluster in this process, served by librdkafka's mock cluster on 127.0.0.1: real Kafka
 /// protocol, data in memory, no broker to install. Any client can connect to ``bootstrapServers``
@@ -14,6 +15,8 @@ public final class KafkaMockCluster: Sendable {
     /// Brokers are numbered 1 through this.
     public let brokerCount: Int
     private let cluster: RDKafkaMockCluster
+    /// Sockets holding the ports of brokers that are down, by broker id (see ``LoopbackPortProbe/hold(_:)``).
+    private let heldPorts = Mutex<[Int: Int32]>([:])
 
     /// Starts a cluster of `brokers` brokers on loopback ports librdkafka picks.
     public init(brokers: Int = 3, logger: any CourierLogger = SilentLogger()) throws {
@@ -52,12 +55,21 @@ public final class KafkaMockCluster: Sendable {
     /// keep it as leader, so producing to them stalls until it is back.
     public func setBrokerDown(_ id: Int) throws {
         try check(cluster.setBroker(try broker(id), up: false), "set broker \(id) down")
+        // Held until the broker is up again, so no reconnecting client can take the port meanwhile.
+        guard let port = port(of: id), let held = LoopbackPortProbe.hold(port) else { return }
+        heldPorts.withLock { $0.updateValue(held, forKey: id) }.map(LoopbackPortProbe.release)
     }
 
-    /// Lets broker `id` take connections again. Waits (up to 5 s) until its port is free first: the mock
-    /// re-binds the same port and would abort the process if a reconnecting client held it.
+    /// Lets broker `id` take connections again. The mock re-binds the same port and would abort the
+    /// process if another socket held it: the port held since ``setBrokerDown(_:)`` is let go once the
+    /// mock listens again; when it could not be held, this waits (up to 5 s) until it is free first.
     public func setBrokerUp(_ id: Int) throws {
         let number = try broker(id)
+        if let held = heldPorts.withLock({ $0.removeValue(forKey: id) }) {
+            defer { LoopbackPortProbe.release(held) }
+            try check(cluster.setBroker(number, up: true), "set broker \(id) up")
+            return
+        }
         if let port = port(of: id), !LoopbackPortProbe.waitUntilFree(port) {
             throw CourierError(
                 .unavailable,
@@ -100,7 +112,19 @@ public final class KafkaMockCluster: Sendable {
     }
 
     /// Stops the cluster; connected clients see every broker go away.
-    public func close() { cluster.destroy() }
+    public func close() {
+        releaseHeldPorts()
+        cluster.destroy()
+    }
+
+    deinit { releaseHeldPorts() }
+
+    private func releaseHeldPorts() {
+        heldPorts.withLock { held in
+            held.values.forEach(LoopbackPortProbe.release)
+            held = [:]
+        }
+    }
 
     private func broker(_ id: Int) throws(CourierError) -> Int32 {
         guard (1...brokerCount).contains(id) else {
