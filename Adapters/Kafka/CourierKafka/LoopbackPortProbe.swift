@@ -12,21 +12,9 @@ import Glibc
 enum LoopbackPortProbe {
     /// True when 127.0.0.1:`port` can be bound (with SO_REUSEADDR, as the mock binds it).
     static func isFree(_ port: UInt16) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return true }
-        defer { close(descriptor) }
-        var reuse: Int32 = 1
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return bound == 0
+        guard let descriptor = hold(port) else { return false }
+        release(descriptor)
+        return true
     }
 
     /// Binds 127.0.0.1:`port` without listening (with SO_REUSEADDR) and returns the socket, or `nil` when
