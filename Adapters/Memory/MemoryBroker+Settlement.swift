@@ -55,9 +55,10 @@ extension MemoryBroker: DeliverySettler {
             if let settled, state.isObserved {
                 state.emit(.settled(settled, group: groupName, action: action, tag: tag))
             }
-            // Only this group's room and keys changed, so only it can take more now. Its books stay out of
-            // the dictionaries meanwhile: a copy left there would make every write copy them whole.
-            dispatch(group: &group, of: topic, named: topicName, in: &state)
+            // Only this group's room and keys changed, so only it can take more now, and only once a member
+            // is down to half its prefetch (see `MemoryGroup.wantsRefill`). Its books stay out of the
+            // dictionaries meanwhile: a copy left there would make every write copy them whole.
+            if group.wantsRefill { dispatch(group: &group, of: topic, named: topicName, in: &state) }
             topic.putBack(group)
             state.topics[topicName] = consume topic
             return redelivery

@@ -120,6 +120,20 @@ struct MemoryGroup {
         return nil
     }
 
+    /// Whether a settlement should hand out more right away: some member is down to half its prefetch,
+    /// or, with a prefetch of 16 or less, has any room. Otherwise deliveries go out in batches, when a
+    /// member falls to half or its reader runs dry (the stream's `onDemand`): a refill per settlement held
+    /// the broker's lock for a whole hand-off on every ack, and handlers acking on two threads spent more
+    /// time waiting for that lock than handling messages.
+    var wantsRefill: Bool {
+        members.contains { member in
+            member.inFlight < member.prefetch && (member.prefetch <= Self.smallPrefetch || member.inFlight <= member.prefetch / 2)
+        }
+    }
+
+    /// Up to this prefetch a member is refilled on every settlement (see ``wantsRefill``).
+    static let smallPrefetch = 16
+
     /// The member at `index` was handed a delivery; the next one is the following member's turn.
     mutating func passTurn(after index: Int) {
         nextMember = (index + 1) % members.count

@@ -49,6 +49,40 @@ struct PrefetchTests {
         #expect(fixture.broker.unsettledCount(topic: "orders") == 3)
     }
 
+    @Test func aLargePrefetchIsRefilledOnceHalfOfItIsSettled() async throws {
+        let fixture = try await MemoryFixture()
+        let stream = try await fixture.subscribe(prefetch: 32)
+        var deliveries = stream.makeAsyncIterator()
+        for index in 1...64 { try await fixture.publish("m\(index)") }
+        var held: [Delivery] = []
+        for _ in 0..<32 { held.append(try await deliveries.take()) }
+        #expect(fixture.harness.record.deliveries.count == 32)
+
+        // Settling does not hand out one delivery per settlement: the next batch comes at half the prefetch.
+        for delivery in held.prefix(15) { try await delivery.ack() }
+        #expect(fixture.harness.record.deliveries.count == 32)
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 17)
+        try await held[15].ack()
+        #expect(fixture.harness.record.deliveries.count == 48)
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 32)
+        #expect(fixture.harness.record.deliveredIDs.suffix(16) == (33...48).map { "m\($0)" })
+    }
+
+    @Test func aReaderThatRanDryGetsWhatItsPrefetchAllowsWithoutWaitingForHalf() async throws {
+        let fixture = try await MemoryFixture()
+        let stream = try await fixture.subscribe(prefetch: 32)
+        var deliveries = stream.makeAsyncIterator()
+        for index in 1...40 { try await fixture.publish("m\(index)") }
+        var held: [Delivery] = []
+        for _ in 0..<32 { held.append(try await deliveries.take()) }
+        // A handler that waits for more before it settles the rest (a batching handler) is not stuck:
+        // three acks leave room for three, and asking for more hands them out.
+        for delivery in held.prefix(3) { try await delivery.ack() }
+        #expect(fixture.harness.record.deliveries.count == 32)
+        for expected in 33...35 { #expect(try await deliveries.take().envelope.id == "m\(expected)") }
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 32)
+    }
+
     @Test func eachMemberHasItsOwnPrefetch() async throws {
         let fixture = try await MemoryFixture()
         let one = try await fixture.subscribe(prefetch: 1)
