@@ -168,7 +168,7 @@ func runTool(_ path: String, _ arguments: [String]) throws {
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output
-    try process.run()
+    try ChildProcessLaunch.run { try process.run() }
     process.waitUntilExit()
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     if process.terminationStatus != 0 {

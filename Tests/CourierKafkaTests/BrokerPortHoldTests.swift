@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
+import Courier
 import Testing
 @testable import CourierKafka
 
-@Suite("Kafka mock cluster: a broker's port is held while it is down")
+@Suite("Kafka mock cluster: a down broker keeps its port")
 struct BrokerPortHoldTests {
     /// Binds 127.0.0.1:`port` as another program would (no SO_REUSEADDR); true when it got the port.
     private func plainBind(_ port: UInt16) -> Bool {
@@ -25,10 +26,10 @@ struct BrokerPortHoldTests {
         let first = test.cluster.bootstrapServers.split(separator: ",").first?.split(separator: ":").last
         let port = try #require(first.flatMap { UInt16($0) })
         try test.cluster.setBrokerDown(1)
-        // Down, the mock closed its listener; the cluster holds the port, so a plain bind fails.
+        // Down, the mock closed its listener and bound the port again without listening: a plain bind fails.
         #expect(!plainBind(port))
         try test.cluster.setBrokerUp(1)
-        // Up again: the mock listens there (a client can connect), and the hold is gone with it.
+        // Up again: the mock listens there, and a client can connect.
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(client) }
         var address = sockaddr_in()
@@ -42,6 +43,42 @@ struct BrokerPortHoldTests {
         // A round trip through the broker works as before.
         let transport = try await test.transport()
         _ = try await publish(transport, topic: "held", count: 1)
+        await test.close()
+    }
+
+    /// librdkafka 2.0.2 aborts the process when a broker going down cannot bind its port again, which
+    /// happened when a child process was being started at that moment (it shares the listener until it
+    /// runs its program). Child processes started through `ChildProcessLaunch.run` never overlap that.
+    @Test("brokers set down and up while child processes start: the process keeps running")
+    func brokerDownWhileChildProcessesStart() async throws {
+        let test = try await KafkaTestCluster.start(brokers: 3, topics: ["spawning": 3])
+        let stop = Flag()
+        let launchers = (0..<2).map { _ in
+            Task.detached { () -> Int in
+                var launched = 0
+                while !stop.isSet {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/bin/true")
+                    try ChildProcessLaunch.run { try process.run() }
+                    process.waitUntilExit()
+                    launched += 1
+                    // A pause, so the lock is free for the broker commands between launches.
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                return launched
+            }
+        }
+        for cycle in 0..<50 {
+            let broker = 1 + cycle % 3
+            try test.cluster.setBrokerDown(broker)
+            try test.cluster.setBrokerUp(broker)
+        }
+        stop.set()
+        var launched = 0
+        for launcher in launchers { launched += try await launcher.value }
+        #expect(launched > 0, "no child process was started while brokers went down and up")
+        let transport = try await test.transport()
+        _ = try await publish(transport, topic: "spawning", count: 3)
         await test.close()
     }
 }

@@ -44,7 +44,7 @@ struct ForeignMessageTests {
         let input = Pipe()
         process.standardInput = input
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ChildProcessLaunch.run { try process.run() }
         input.fileHandleForWriting.write(Data("parcel-9:shipped\n".utf8))
         try input.fileHandleForWriting.close()
         process.waitUntilExit()

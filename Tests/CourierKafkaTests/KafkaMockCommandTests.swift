@@ -122,7 +122,7 @@ final class MockProcess: Sendable {
         output.fileHandleForReading.readabilityHandler = { [lines] handle in
             lines.append(handle.availableData)
         }
-        try process.run()
+        try ChildProcessLaunch.run { try process.run() }
     }
 
     /// The built executable next to the test bundle.

@@ -27,7 +27,7 @@ final class CourierProcess: Sendable {
         let (out, err) = (standardOutput, standardError)
         output.fileHandleForReading.readabilityHandler = { handle in out.write(String(decoding: handle.availableData, as: UTF8.self)) }
         error.fileHandleForReading.readabilityHandler = { handle in err.write(String(decoding: handle.availableData, as: UTF8.self)) }
-        try process.run()
+        try ChildProcessLaunch.run { try process.run() }
     }
 
     /// Writes `lines` to standard input and closes it, as `printf 'a\nb\n' | courier …` would.

@@ -60,7 +60,7 @@ func sqlite3(_ path: String, _ sql: String) throws -> String {
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output
-    try process.run()
+    try ChildProcessLaunch.run { try process.run() }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,6 +1,5 @@
 import CRDKafka
 import Courier
-import Synchronization
 
 /// A Kafka cluster in this process, served by librdkafka's mock cluster on 127.0.0.1: real Kafka
 /// protocol, data in memory, no broker to install. Any client can connect to ``bootstrapServers``
@@ -15,8 +14,6 @@ public final class KafkaMockCluster: Sendable {
     /// Brokers are numbered 1 through this.
     public let brokerCount: Int
     private let cluster: RDKafkaMockCluster
-    /// Sockets holding the ports of brokers that are down, by broker id (see ``LoopbackPortProbe/hold(_:)``).
-    private let heldPorts = Mutex<[Int: Int32]>([:])
 
     /// Starts a cluster of `brokers` brokers on loopback ports librdkafka picks.
     public init(brokers: Int = 3, logger: any CourierLogger = SilentLogger()) throws {
@@ -52,39 +49,22 @@ public final class KafkaMockCluster: Sendable {
     }
 
     /// Disconnects broker `id` and refuses new connections until ``setBrokerUp(_:)``. Its partitions
-    /// keep it as leader, so producing to them stalls until it is back.
+    /// keep it as leader, so producing to them stalls until it is back. The broker keeps its port meanwhile.
+    ///
+    /// librdkafka 2.0.2 closes the broker's listener and binds its port again at once, and aborts the
+    /// process when that bind fails, which it does while a child process being started still shares the
+    /// listener. So this runs inside ``ChildProcessLaunch/excludingLaunches(_:)``: a process that starts
+    /// child processes while it sets brokers down starts them through ``ChildProcessLaunch/run(_:)``.
     public func setBrokerDown(_ id: Int) throws {
-        try check(cluster.setBroker(try broker(id), up: false), "set broker \(id) down")
-        // Held until the broker is up again, so no reconnecting client can take the port meanwhile.
-        guard let port = port(of: id), let held = LoopbackPortProbe.hold(port) else { return }
-        heldPorts.withLock { $0.updateValue(held, forKey: id) }.map(LoopbackPortProbe.release)
-    }
-
-    /// Lets broker `id` take connections again. The mock re-binds the same port and would abort the
-    /// process if another socket held it: the port held since ``setBrokerDown(_:)`` is let go once the
-    /// mock listens again; when it could not be held, this waits (up to 5 s) until it is free first.
-    public func setBrokerUp(_ id: Int) throws {
         let number = try broker(id)
-        if let held = heldPorts.withLock({ $0.removeValue(forKey: id) }) {
-            defer { LoopbackPortProbe.release(held) }
-            try check(cluster.setBroker(number, up: true), "set broker \(id) up")
-            return
+        try ChildProcessLaunch.excludingLaunches { () throws(CourierError) in
+            try check(cluster.setBroker(number, up: false), "set broker \(id) down")
         }
-        if let port = port(of: id), !LoopbackPortProbe.waitUntilFree(port) {
-            throw CourierError(
-                .unavailable,
-                "broker \(id)'s port \(port) is held by another socket, so the mock cannot listen on it again; try again later",
-                isRetriable: true
-            )
-        }
-        try check(cluster.setBroker(number, up: true), "set broker \(id) up")
     }
 
-    /// The loopback port of broker `id`, read from the bootstrap list (brokers are listed in id order).
-    private func port(of id: Int) -> UInt16? {
-        let entries = bootstrapServers.split(separator: ",")
-        guard id >= 1, id <= entries.count, let colon = entries[id - 1].lastIndex(of: ":") else { return nil }
-        return UInt16(entries[id - 1][entries[id - 1].index(after: colon)...])
+    /// Lets broker `id` take connections again, on the same port.
+    public func setBrokerUp(_ id: Int) throws {
+        try check(cluster.setBroker(try broker(id), up: true), "set broker \(id) up")
     }
 
     /// Delays every answer of broker `id` by `milliseconds`.
@@ -113,17 +93,7 @@ public final class KafkaMockCluster: Sendable {
 
     /// Stops the cluster; connected clients see every broker go away.
     public func close() {
-        releaseHeldPorts()
         cluster.destroy()
-    }
-
-    deinit { releaseHeldPorts() }
-
-    private func releaseHeldPorts() {
-        heldPorts.withLock { held in
-            held.values.forEach(LoopbackPortProbe.release)
-            held = [:]
-        }
     }
 
     private func broker(_ id: Int) throws(CourierError) -> Int32 {

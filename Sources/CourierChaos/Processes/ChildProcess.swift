@@ -1,4 +1,5 @@
 import Foundation
+import Courier
 
 /// A process the driver started: output goes to a log file (never an unread pipe, which would fill and
 /// block the child), every wait has a deadline, and ``stop(grace:)`` makes sure it is gone.
@@ -47,7 +48,10 @@ final class ChildProcess: @unchecked Sendable {
         let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
         var spawned: pid_t = 0
         let status = Self.withCStrings([executable] + arguments) { argv in
-            Self.withCStrings(variables) { envp in posix_spawn(&spawned, executable, &actions, nil, argv, envp) }
+            Self.withCStrings(variables) { envp in
+                // Never while a mock Kafka broker in this process goes down (see ChildProcessLaunch).
+                ChildProcessLaunch.run { posix_spawn(&spawned, executable, &actions, nil, argv, envp) }
+            }
         }
         guard status == 0 else {
             if acceptsInput { close(input[1]) }
