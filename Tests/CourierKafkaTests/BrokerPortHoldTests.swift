@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Courier
+import Synchronization
 import Testing
 @testable import CourierKafka
 
@@ -53,32 +54,41 @@ struct BrokerPortHoldTests {
     func brokerDownWhileChildProcessesStart() async throws {
         let test = try await KafkaTestCluster.start(brokers: 3, topics: ["spawning": 3])
         let stop = Flag()
+        let launched = LaunchCount()
         let launchers = (0..<2).map { _ in
-            Task.detached { () -> Int in
-                var launched = 0
+            Task.detached {
                 while !stop.isSet {
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: "/bin/true")
                     try ChildProcessLaunch.run { try process.run() }
                     process.waitUntilExit()
-                    launched += 1
+                    launched.value.add(1, ordering: .relaxed)
                     // A pause, so the lock is free for the broker commands between launches.
                     try await Task.sleep(for: .milliseconds(2))
                 }
-                return launched
             }
         }
-        for cycle in 0..<50 {
+        #expect(try await eventually { launched.value.load(ordering: .relaxed) > 0 }, "no child process started")
+        // At least 50 cycles, and on until 20 children were started while they ran (a busy machine
+        // schedules the launchers late), at most 1,000.
+        let before = launched.value.load(ordering: .relaxed)
+        var cycle = 0
+        while cycle < 1000, cycle < 50 || launched.value.load(ordering: .relaxed) - before < 20 {
             let broker = 1 + cycle % 3
             try test.cluster.setBrokerDown(broker)
             try test.cluster.setBrokerUp(broker)
+            cycle += 1
         }
         stop.set()
-        var launched = 0
-        for launcher in launchers { launched += try await launcher.value }
-        #expect(launched > 0, "no child process was started while brokers went down and up")
+        for launcher in launchers { try await launcher.value }
+        #expect(launched.value.load(ordering: .relaxed) - before >= 20, "too few child processes started while brokers went down and up")
         let transport = try await test.transport()
         _ = try await publish(transport, topic: "spawning", count: 3)
         await test.close()
     }
+}
+
+/// Children started so far, counted from the launching tasks.
+private final class LaunchCount: Sendable {
+    let value = Atomic<Int>(0)
 }
