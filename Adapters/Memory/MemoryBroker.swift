@@ -117,7 +117,7 @@ public final class MemoryBroker: Sendable {
         let (stream, continuation) = DeliveryStream.make(
             onClose: { [weak self] in self?.removeMember(memberID, topic: subscription.topic, group: groupName) },
             // Settlements refill in batches; a reader that ran dry gets whatever its prefetch allows now.
-            onDemand: { [weak self] in self?.refill(topic: subscription.topic, group: groupName) }
+            onDemand: { [weak self] in self?.withState { self?.dispatch(topic: subscription.topic, in: &$0) } }
         )
         try withState { state throws(CourierError) in
             if state.isDown {
@@ -193,18 +193,6 @@ public final class MemoryBroker: Sendable {
             topic.putBack(group)
         }
         state.topics[topicName] = topic
-    }
-
-    /// Hands one group's waiting messages to its members with room, for a reader that ran dry.
-    private func refill(topic topicName: String, group groupName: String) {
-        withState { state in
-            guard var topic = state.topics.removeValue(forKey: topicName) else { return }
-            if var group = topic.groups.removeValue(forKey: groupName) {
-                dispatch(group: &group, of: topic, named: topicName, in: &state)
-                topic.putBack(group)
-            }
-            state.topics[topicName] = consume topic
-        }
     }
 
     /// Hands one group's waiting messages to its members with room, until none is eligible. The caller has

@@ -51,11 +51,8 @@ struct PrefetchTests {
 
     @Test func aLargePrefetchIsRefilledOnceHalfOfItIsSettled() async throws {
         let fixture = try await MemoryFixture()
-        let stream = try await fixture.subscribe(prefetch: 32)
-        var deliveries = stream.makeAsyncIterator()
-        for index in 1...64 { try await fixture.publish("m\(index)") }
-        var held: [Delivery] = []
-        for _ in 0..<32 { held.append(try await deliveries.take()) }
+        var deliveries = try await fixture.subscribe(prefetch: 32).makeAsyncIterator()
+        let held = try await takeFullPrefetch(of: 32, publishing: 64, fixture, &deliveries)
         #expect(fixture.harness.record.deliveries.count == 32)
 
         // Settling does not hand out one delivery per settlement: the next batch comes at half the prefetch.
@@ -70,11 +67,8 @@ struct PrefetchTests {
 
     @Test func aReaderThatRanDryGetsWhatItsPrefetchAllowsWithoutWaitingForHalf() async throws {
         let fixture = try await MemoryFixture()
-        let stream = try await fixture.subscribe(prefetch: 32)
-        var deliveries = stream.makeAsyncIterator()
-        for index in 1...40 { try await fixture.publish("m\(index)") }
-        var held: [Delivery] = []
-        for _ in 0..<32 { held.append(try await deliveries.take()) }
+        var deliveries = try await fixture.subscribe(prefetch: 32).makeAsyncIterator()
+        let held = try await takeFullPrefetch(of: 32, publishing: 40, fixture, &deliveries)
         // A handler that waits for more before it settles the rest (a batching handler) is not stuck:
         // three acks leave room for three, and asking for more hands them out.
         for delivery in held.prefix(3) { try await delivery.ack() }
@@ -94,5 +88,15 @@ struct PrefetchTests {
         #expect(try await oneDeliveries.take().envelope.id == "m1")
         #expect(try await twoDeliveries.take().envelope.id == "m2")
         #expect(try await twoDeliveries.take().envelope.id == "m3")
+    }
+
+    /// Publishes `published` messages and takes the first `prefetch` of them, leaving them unsettled.
+    private func takeFullPrefetch(
+        of prefetch: Int, publishing published: Int, _ fixture: MemoryFixture, _ deliveries: inout DeliveryStream.Iterator
+    ) async throws -> [Delivery] {
+        for index in 1...published { try await fixture.publish("m\(index)") }
+        var held: [Delivery] = []
+        for _ in 0..<prefetch { held.append(try await deliveries.take()) }
+        return held
     }
 }
