@@ -8,6 +8,7 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     private let cluster: OpaquePointer
     private let destroyed = Atomic<Bool>(false)
     let bootstraps: String
+    private let brokerPorts: Set<UInt16>
 
     init(brokers: Int, logger: any CourierLogger) throws(CourierError) {
         let config = RDKafkaConfig()
@@ -19,6 +20,8 @@ final class RDKafkaMockCluster: @unchecked Sendable {
         }
         self.cluster = cluster
         self.bootstraps = String(cString: bootstraps)
+        brokerPorts = MockBrokerNoDelay.ports(of: self.bootstraps)
+        MockBrokerNoDelay.apply(toListenersOn: brokerPorts)
     }
 
     func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32) -> rd_kafka_resp_err_t {
@@ -30,7 +33,10 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func setBroker(_ broker: Int32, up: Bool) -> rd_kafka_resp_err_t {
-        up ? rd_kafka_mock_broker_set_up(cluster, broker) : rd_kafka_mock_broker_set_down(cluster, broker)
+        let error = up ? rd_kafka_mock_broker_set_up(cluster, broker) : rd_kafka_mock_broker_set_down(cluster, broker)
+        // Setting a broker down replaces its listener (see ``MockBrokerNoDelay``).
+        MockBrokerNoDelay.apply(toListenersOn: brokerPorts)
+        return error
     }
 
     func setRoundTripTime(_ milliseconds: Int32, broker: Int32) -> rd_kafka_resp_err_t {
