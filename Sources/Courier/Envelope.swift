@@ -180,17 +180,22 @@ public struct Envelope: Sendable, Hashable {
 extension Envelope {
     /// An envelope's fields. Only mutated through ``Envelope/uniqueStorage()``, that is when no other
     /// envelope holds it, which is what makes sharing it between threads safe.
+    ///
+    /// The fields skip Swift's run-time exclusivity check: every read of a class's `var` otherwise
+    /// registers an access in a thread-local set, which was 5 % of a Kafka producer's CPU. Overlapping
+    /// accesses cannot happen here: the only writes go through `Envelope`'s own mutating accessors, which
+    /// the compiler checks statically.
     fileprivate final class Storage: @unchecked Sendable {
-        var id: String
-        var idempotencyKey: String
-        var topic: String
-        var orderingKey: String?
-        var priority: UInt8?
-        var headers: [String: String]
-        var payload: [UInt8]
-        var contentType: String?
-        var timestamp: Date
-        var correlationID: String?
+        @exclusivity(unchecked) var id: String
+        @exclusivity(unchecked) var idempotencyKey: String
+        @exclusivity(unchecked) var topic: String
+        @exclusivity(unchecked) var orderingKey: String?
+        @exclusivity(unchecked) var priority: UInt8?
+        @exclusivity(unchecked) var headers: [String: String]
+        @exclusivity(unchecked) var payload: [UInt8]
+        @exclusivity(unchecked) var contentType: String?
+        @exclusivity(unchecked) var timestamp: Date
+        @exclusivity(unchecked) var correlationID: String?
 
         init(
             id: String, idempotencyKey: String, topic: String, orderingKey: String?, priority: UInt8?,
