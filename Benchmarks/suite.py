@@ -264,6 +264,10 @@ def kafka_suite(binary, work, mock):
             tag = {"raw C": "raw", "Courier": "courier", "Python": "python"}[contender]
             produce = program + ["produce", mock.bootstrap, f"r{round_index}-{tag}", str(KAFKA_COUNT), str(SIZE)]
             table.add("confirmed publish", contender, run(f"Kafka {contender} produce", client(produce), KAFKA_COUNT), measured)
+        # Raw C writing the records Courier writes: the same payload and key, the record timestamp and the one
+        # header Courier adds (`courier-id`, 36 characters), which librdkafka itself charges for.
+        produce = programs["raw C"] + ["produce-headers", mock.bootstrap, f"r{round_index}-rawh", str(KAFKA_COUNT), str(SIZE)]
+        table.add("confirmed publish", SAME_RECORDS, run(f"Kafka {SAME_RECORDS} produce", client(produce), KAFKA_COUNT), measured)
         # Every consumer reads what Courier produced (with Courier's headers), each in its own group.
         for contender, program in programs.items():
             tag = {"raw C": "raw", "Courier": "courier", "Python": "python"}[contender]
@@ -279,6 +283,8 @@ def kafka_suite(binary, work, mock):
 
 # The raw C consumer subscribed to the same two topics as a Courier group subscription.
 SAME_SUBSCRIPTION = "raw C, Courier's two topics"
+# The raw C producer writing the same records as Courier (its id header and the record timestamp).
+SAME_RECORDS = "raw C, Courier's records"
 
 
 def latency_suite(binary, mock):
@@ -357,7 +363,7 @@ def transport_section(title, table, targets):
     for step in ("confirmed publish", "consume"):
         lines += [f"**{step}**", "", "| contender | msg/s median | min – max | CPU µs/msg (median) | CPU measured over |", "|---|---:|---:|---:|---|"]
         figures = {}
-        contenders = ["raw C", "Courier", "Python"] + ([SAME_SUBSCRIPTION] if table.summary(step, SAME_SUBSCRIPTION) else [])
+        contenders = ["raw C", "Courier", "Python"] + [extra for extra in (SAME_RECORDS, SAME_SUBSCRIPTION) if table.summary(step, extra)]
         for contender in contenders:
             summary = table.summary(step, contender)
             if not summary:
@@ -374,6 +380,14 @@ def transport_section(title, table, targets):
                 return None
             return courier["rate"]["median"] / figures[other]["rate"]["median"]
 
+        records = ratio(SAME_RECORDS)
+        if records is not None and figures.get("raw C"):
+            floor = figures[SAME_RECORDS]["rate"]["median"] / figures["raw C"]["rate"]["median"]
+            lines += [
+                f"Courier / raw C writing the same records (its `courier-id` header and the record timestamp): **{records:.2f}**; "
+                f"raw C writing them runs at {floor:.2f}× of raw C's header-less rate.",
+                "",
+            ]
         same = ratio(SAME_SUBSCRIPTION)
         if same is not None:
             lines += [f"Courier / raw C subscribed to the same two topics (the topic and its group's retry topic): **{same:.2f}**.", ""]
@@ -472,8 +486,9 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
         f"persistent (delivery mode 2), mandatory publishes with a confirm window of {WINDOW}; consume with prefetch {PREFETCH} and one ack per message. "
         "Each contender publishes to its own fresh exchange and queue, then consumes that queue.",
         f"- Kafka (one `courier kafka-mock` cluster, 3 brokers, {PARTITIONS} partitions per topic, librdkafka {shell(['pkg-config', '--modversion', 'rdkafka'])}): "
-        f"{KAFKA_COUNT:,} messages of {SIZE} bytes; idempotent producer, acks=all, linger.ms=5, 100 distinct keys; a message counts when its delivery report says stored. "
-        "Consumers: a group each, offsets stored per message, all reading the topic Courier produced that round, timed from the first message; "
+        f"{KAFKA_COUNT:,} messages of {SIZE} bytes; idempotent producer, acks=all, linger.ms=5, 100 distinct keys; a message counts when its delivery report says stored; "
+        "every producer sends one warm-up message and waits for its report before its clock starts; one more raw C producer writes the records Courier writes "
+        "(the `courier-id` header and the record timestamp). Consumers: a group each, offsets stored per message, all reading the topic Courier produced that round, timed from the first message; "
         "one more raw C consumer subscribes to that topic and Courier's retry topic of its group, as a Courier group subscription does.",
         f"- Memory: `courier bench producer|consumer` ({MEMORY_COUNT:,} messages per round), one process, stages added one at a time.",
         "- CPU pinning: " + (
@@ -562,7 +577,7 @@ def main():
         amqp = amqp_suite(arguments.bin, arguments.work, arguments.amqp_port) if "amqp" in parts else None
         kafka = None
         if "kafka" in parts or "latency" in parts:
-            topics = [f"r{r}-{tag}" for r in range(RUNS + 1) for tag in ("raw", "courier", "python")] + ["latency"]
+            topics = [f"r{r}-{tag}" for r in range(RUNS + 1) for tag in ("raw", "rawh", "courier", "python")] + ["latency"]
             try:
                 mock = KafkaMock(arguments.bin, topics)
             except (OSError, RuntimeError) as error:
