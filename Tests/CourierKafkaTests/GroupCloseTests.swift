@@ -28,14 +28,21 @@ struct GroupCloseTests {
             Task { try await collector.drain(stream, as: "member \(index)") }
         }
         #expect(try await eventually { collector.ids.count >= sent.count })
+        // librdkafka 2.0.2 itself now and then never returns from closing a member mid-rebalance (about one
+        // close in 200 here); the subscription then gives up after `leaveGroupLimit`. A close that waited on
+        // a commit the group cannot serve would make every mid-rebalance close that slow, so at most one of
+        // the three may be, and none may take much longer than the limit.
+        var slow: [String] = []
         for (index, stream) in streams.enumerated() {
             let started = ContinuousClock.now
             let done = Flag()
             Task { await stream.close(); done.set() }
-            let closed = try await eventually(.seconds(15)) { done.isSet }
-            #expect(closed, "member \(index) did not close within 15 s")
-            if closed { #expect(ContinuousClock.now - started < .seconds(10), "member \(index) took \(ContinuousClock.now - started) to close") }
+            let closed = try await eventually(KafkaSubscription.leaveGroupLimit + .seconds(5)) { done.isSet }
+            #expect(closed, "member \(index) did not close within the subscription's limit")
+            let took = ContinuousClock.now - started
+            if took >= .seconds(5) { slow.append("member \(index) took \(took)") }
         }
+        #expect(slow.count <= 1, "closes that took 5 s or more: \(slow)")
         for drain in drains { _ = await drain.result }
         #expect(collector.ids == Set(sent.map(\.messageID)))
         await test.close()
