@@ -34,7 +34,7 @@ struct MockBrokerNoDelayTests {
         #expect(connected.count >= 3)
         #expect(connected.filter { !$0.noDelay }.map(\.descriptor) == [], "broker sockets without TCP_NODELAY")
 
-        // Setting a broker down replaces its listener; the new one gets the option too.
+        // A broker set down stops listening; the socket it listens on when set up gets the option too.
         try test.cluster.setBrokerDown(1)
         try test.cluster.setBrokerUp(1)
         _ = try await publish(transport, topic: "prompt", count: 10)

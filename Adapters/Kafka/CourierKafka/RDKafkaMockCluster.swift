@@ -33,8 +33,10 @@ final class RDKafkaMockCluster: @unchecked Sendable {
     }
 
     func setBroker(_ broker: Int32, up: Bool) -> rd_kafka_resp_err_t {
-        let error = up ? rd_kafka_mock_broker_set_up(cluster, broker) : rd_kafka_mock_broker_set_down(cluster, broker)
-        // Setting a broker down replaces its listener (see ``MockBrokerNoDelay``).
+        guard up else { return rd_kafka_mock_broker_set_down(cluster, broker) }
+        let error = rd_kafka_mock_broker_set_up(cluster, broker)
+        // A broker set down gave up its listener (it keeps the port bound, not listening); the one it
+        // listens on again needs the option too (see ``MockBrokerNoDelay``).
         MockBrokerNoDelay.apply(toListenersOn: brokerPorts)
         return error
     }
