@@ -99,11 +99,24 @@ func consume(bootstrap: String, topic: String, count: Int, group: String, prefet
     }
     if ProcessInfo.processInfo.environment["COURIER_BENCH_DEBUG"] != nil {
         FileHandle.standardError.write(Data("batches \(batches), waited \(waited)\n".utf8))
+        FileHandle.standardError.write(Data(threadCPUTimes().utf8))
     }
     let result = (received, bytes, (measurement ?? Measurement()).stop())
     await stream.close()
     await transport.shutdown()
     return result
+}
+
+/// Each thread's name and CPU time so far (from /proc/self/task/*/schedstat), one line each, to see
+/// whether librdkafka's threads or Courier's own do the work.
+func threadCPUTimes() -> String {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.sorted().map { task in
+        let name = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        let schedstat = (try? String(contentsOfFile: "/proc/self/task/\(task)/schedstat", encoding: .utf8)) ?? ""
+        let nanoseconds = schedstat.split(separator: " ").first.flatMap { Int($0) } ?? 0
+        return "thread \(task) \(name) \(String(format: "%.1f", Double(nanoseconds) / 1e6)) ms\n"
+    }.joined()
 }
 
 func report(_ step: String, _ count: Int, size: Int, _ measurement: (seconds: Double, cpuNanoseconds: Int64), extra: String, json: Bool) {
