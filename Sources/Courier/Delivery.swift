@@ -47,27 +47,52 @@ public struct DeliverySource: Sendable, Hashable {
     }
 }
 
+/// A transport's own object behind a ``Delivery``, for a transport that keeps one per message anyway: the
+/// delivery then wraps it instead of copying its fields into an object of its own, and settling reaches
+/// it without a lookup by tag. Part of the plugin SPI; most transports use
+/// ``Delivery/init(envelope:deliveryCount:source:tag:settler:)`` instead.
+///
+/// Every property must keep its value once the delivery is handed out.
+public protocol DeliveryHandle: AnyObject, Sendable {
+    /// The message.
+    var envelope: Envelope { get }
+    /// 1 on the first delivery to this group, 2 on the first redelivery, and so on.
+    var deliveryCount: Int { get }
+    /// Where it came from.
+    var source: DeliverySource { get }
+    /// The transport's handle for this delivery, for logs and errors.
+    var tag: UInt64 { get }
+    /// Settles the delivery. Throws ``CourierError/Code/invalidSettlement`` when it was already settled
+    /// or its subscription was lost (it will then be redelivered).
+    func settle(_ action: SettleAction) async throws
+}
+
 /// One message handed to a subscriber. Settle it exactly once: ``ack()``, ``nack(requeue:)`` or ``reject()``.
 public struct Delivery: Sendable {
     /// The fields, behind one reference: deliveries are copied into batches, queues and handler tasks,
     /// and each copy retains one object instead of every field.
-    private let storage: Storage
+    private let handle: any DeliveryHandle
 
     /// The message.
-    public var envelope: Envelope { storage.envelope }
+    public var envelope: Envelope { handle.envelope }
     /// 1 on the first delivery to this group, 2 on the first redelivery, and so on (as far as the broker
     /// knows; Courier's own attempt count travels in the `courier-attempt` header).
-    public var deliveryCount: Int { storage.deliveryCount }
+    public var deliveryCount: Int { handle.deliveryCount }
     /// Where it came from.
-    public var source: DeliverySource { storage.source }
+    public var source: DeliverySource { handle.source }
     /// The transport's handle for this delivery.
-    public var tag: UInt64 { storage.tag }
+    public var tag: UInt64 { handle.tag }
 
     public init(envelope: Envelope, deliveryCount: Int, source: DeliverySource, tag: UInt64, settler: any DeliverySettler) {
-        storage = Storage(envelope: envelope, deliveryCount: deliveryCount, source: source, tag: tag, settler: settler)
+        handle = Storage(envelope: envelope, deliveryCount: deliveryCount, source: source, tag: tag, settler: settler)
     }
 
-    private final class Storage: Sendable {
+    /// A delivery backed by the transport's own per-message object.
+    public init(handle: some DeliveryHandle) {
+        self.handle = handle
+    }
+
+    private final class Storage: DeliveryHandle {
         let envelope: Envelope
         let deliveryCount: Int
         let source: DeliverySource
@@ -81,6 +106,10 @@ public struct Delivery: Sendable {
             self.tag = tag
             self.settler = settler
         }
+
+        func settle(_ action: SettleAction) async throws {
+            try await settler.settle(tag: tag, action)
+        }
     }
 
     /// Whether the broker delivered this message before.
@@ -88,7 +117,7 @@ public struct Delivery: Sendable {
 
     /// Settles with `action`.
     public func settle(_ action: SettleAction) async throws {
-        try await storage.settler.settle(tag: storage.tag, action)
+        try await handle.settle(action)
     }
 
     /// The message was handled; the broker forgets it.

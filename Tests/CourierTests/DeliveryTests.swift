@@ -34,6 +34,35 @@ struct DeliveryTests {
         #expect(SettleAction.requeue.description == "requeue")
     }
 
+    /// A transport's own per-message object behind a delivery: its fields are what the delivery shows,
+    /// and settling goes to it.
+    final class OwnHandle: DeliveryHandle {
+        let envelope = Envelope(topic: "orders", text: "x")
+        let deliveryCount = 3
+        var source: DeliverySource { DeliverySource(transport: "own", topic: envelope.topic, partition: 2, offset: 40) }
+        let tag: UInt64 = 7
+        let settled = Mutex<[SettleAction]>([])
+
+        func settle(_ action: SettleAction) async throws {
+            try settled.withLock { settled throws(CourierError) in
+                guard settled.isEmpty else { throw CourierError(.invalidSettlement, "delivery 7 was already settled") }
+                settled.append(action)
+            }
+        }
+    }
+
+    @Test func aTransportsOwnHandleBacksTheDelivery() async throws {
+        let handle = OwnHandle()
+        let delivery = Delivery(handle: handle)
+        #expect(delivery.envelope.id == handle.envelope.id)
+        #expect(delivery.deliveryCount == 3 && delivery.isRedelivery)
+        #expect(delivery.source == DeliverySource(transport: "own", topic: "orders", partition: 2, offset: 40))
+        #expect(delivery.tag == 7)
+        try await delivery.redeliver(after: .seconds(1), headers: ["courier-attempt": "2"])
+        #expect(handle.settled.withLock { $0 } == [.redeliver(after: .seconds(1), headers: ["courier-attempt": "2"])])
+        await #expect(throws: CourierError.self) { try await delivery.ack() }
+    }
+
     @Test func redeliveryFollowsTheDeliveryCount() {
         let settler = RecordingSettler()
         #expect(!delivery(tag: 1, count: 1, settler: settler).isRedelivery)

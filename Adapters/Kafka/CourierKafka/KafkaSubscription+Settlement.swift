@@ -1,49 +1,49 @@
 import Courier
 import Foundation
 
-extension KafkaSubscription: DeliverySettler {
+extension KafkaSubscription {
     /// Settles one delivery.
     ///
     /// ack and reject mark its offset done (Kafka has no per-message reject: a rejected message is simply
     /// not delivered again; dead-lettering is the consumer pipeline's job). requeue and redeliver publish
     /// a copy to the group's retry topic and mark the original done once the copy is confirmed; a
     /// private subscription redelivers in process instead, keeping the offset open until then.
-    func settle(tag: UInt64, _ action: SettleAction) async throws {
+    func settle(_ entry: Entry, _ action: SettleAction) async throws {
         let delay: Duration
         let headers: [String: String]
         switch action {
         case .ack, .reject:
-            return try finish(tag: tag)
+            return try finish(entry)
         case .requeue:
             (delay, headers) = (.zero, [:])
         case .redeliver(let after, let extra):
             (delay, headers) = (after, extra)
         }
-        guard let retryTopic else { return try redeliverInProcess(tag: tag, after: delay, headers: headers) }
-        // What the copy needs, read under the lock; while `settling` nothing else changes the entry.
-        let original = try state.withLock { state throws(CourierError) -> (envelope: Envelope, key: KafkaMessageKey, deliveryCount: Int) in
-            guard let entry = state.inFlight[tag], !entry.settling else { throw alreadySettled(tag) }
-            entry.settling = true
-            return (entry.envelope, entry.key, entry.deliveryCount)
+        guard let retryTopic else { return try redeliverInProcess(entry, after: delay, headers: headers) }
+        // While settling, nothing else settles it.
+        try state.withLock { state throws(CourierError) in
+            guard !state.deliveriesEnded, entry.phase == .inFlight else { throw alreadySettled(entry.tag) }
+            entry.phase = .settling
         }
         do {
-            try await publishRetryCopy(original, to: retryTopic, after: delay, headers: headers)
+            try await publishRetryCopy(entry, to: retryTopic, after: delay, headers: headers)
         } catch {
-            state.withLock { $0.inFlight[tag]?.settling = false }
+            state.withLock { _ in
+                if entry.phase == .settling { entry.phase = .inFlight }
+            }
             throw error
         }
-        try finish(tag: tag, ignoringSettling: true)
+        try finish(entry, ignoringSettling: true)
     }
 
     /// The delivery is done: its offset can be committed once every earlier one is.
-    private func finish(tag: UInt64, ignoringSettling: Bool = false) throws(CourierError) {
+    private func finish(_ entry: Entry, ignoringSettling: Bool = false) throws(CourierError) {
         let refill = try state.withLock { state throws(CourierError) -> Bool in
-            // One lookup: take it out, and put it back in the rare case it may not be finished here.
-            guard let entry = state.inFlight.removeValue(forKey: tag) else { throw alreadySettled(tag) }
-            guard ignoringSettling || !entry.settling else {
-                state.inFlight[tag] = entry
-                throw alreadySettled(tag)
+            guard !state.deliveriesEnded, entry.phase == .inFlight || (ignoringSettling && entry.phase == .settling) else {
+                throw alreadySettled(entry.tag)
             }
+            entry.phase = .settled
+            state.inFlightCount -= 1
             // Not when the partition was revoked since: the next member reads it again.
             if let assignment = entry.assignment, !assignment.revoked, let point = assignment.progress.settle(entry.offset) {
                 // The poll thread stores it (batched, and always before it commits).
@@ -57,27 +57,27 @@ extension KafkaSubscription: DeliverySettler {
         if refill { handOut() }
     }
 
-    private func redeliverInProcess(tag: UInt64, after delay: Duration, headers: [String: String]) throws(CourierError) {
+    /// Queues a copy of the entry (the delivery handed out keeps the original), now or after `delay`.
+    private func redeliverInProcess(_ entry: Entry, after delay: Duration, headers: [String: String]) throws(CourierError) {
+        let due = delay > .zero
+            ? clock.wallClockNow().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            : nil
+        let copy = entry.redelivery(headers: headers, due: due)
         try state.withLock { state throws(CourierError) in
-            guard let entry = state.inFlight[tag], !entry.settling else { throw alreadySettled(tag) }
-            state.inFlight[tag] = nil
-            // The delivery handed out keeps its own copy of the envelope.
-            entry.deliveryCount += 1
-            entry.envelope.headers.merge(headers) { _, new in new }
-            if delay > .zero {
-                entry.due = clock.wallClockNow().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-                state.delayed.append(entry)
+            guard !state.deliveriesEnded, entry.phase == .inFlight else { throw alreadySettled(entry.tag) }
+            entry.phase = .settled
+            state.inFlightCount -= 1
+            state.retired.append(entry)
+            if due != nil {
+                state.delayed.append(copy)
             } else {
-                entry.due = nil
-                state.pending.append(entry)
+                state.pending.append(copy)
             }
         }
         handOut()
     }
 
-    private func publishRetryCopy(
-        _ original: (envelope: Envelope, key: KafkaMessageKey, deliveryCount: Int), to retryTopic: String, after delay: Duration, headers: [String: String]
-    ) async throws {
+    private func publishRetryCopy(_ original: Entry, to retryTopic: String, after delay: Duration, headers: [String: String]) async throws {
         var envelope = original.envelope
         envelope.headers.merge(headers) { _, new in new }
         let delaySeconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18

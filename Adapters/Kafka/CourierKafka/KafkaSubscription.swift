@@ -24,41 +24,15 @@ final class KafkaSubscription: Sendable {
         init(_ location: KafkaPartition) { self.location = location }
     }
 
-    /// A read message, from the poll turn that read it until it is settled: waiting to be handed out,
-    /// held, or in flight. A reference, so queueing and handing it out move one pointer, not the whole
-    /// record. Its mutable fields are only touched under the subscription's state lock.
-    final class Entry: @unchecked Sendable {
-        let location: KafkaPartition
-        let offset: Int64
-        /// The Kafka key, kept for retry-topic copies.
-        let key: KafkaMessageKey
-        /// The decoded message, with any headers a redelivery merged in.
-        var envelope: Envelope
-        var deliveryCount: Int
-        var due: Date?
-        /// Set when the poll thread queues it; `nil` (dropped) when its partition was not assigned.
-        var assignment: Assignment?
-        var settling = false
-        /// The delivery handed out for it, kept so that the poll thread, which allocated it, is usually
-        /// the one that frees it too (see ``releaseRetired(_:)``).
-        var delivery: Delivery?
-
-        init(location: KafkaPartition, offset: Int64, envelope: consuming Envelope, key: KafkaMessageKey, deliveryCount: Int?, due: Date?) {
-            self.location = location
-            self.offset = offset
-            self.envelope = envelope
-            self.key = key
-            self.deliveryCount = deliveryCount ?? 1
-            self.due = due
-        }
-    }
-
     struct State {
         var continuation: DeliveryStream.Continuation?
         /// Queued deliveries; those before `pendingHead` were handed out (moved out, left `nil`).
         var pending: [Entry?] = []
         var pendingHead = 0
-        var inFlight: [UInt64: Entry] = [:]
+        /// Deliveries handed out and not settled.
+        var inFlightCount = 0
+        /// Set when the subscription closed: settling anything handed out fails from then on.
+        var deliveriesEnded = false
         var nextTag: UInt64 = 0
         /// The current assignment of every partition this member holds.
         var assignments: [KafkaPartition: Assignment] = [:]
@@ -237,10 +211,14 @@ final class KafkaSubscription: Sendable {
         }
         storeSettledOffsets()
         let continuation = state.withLock { state -> DeliveryStream.Continuation? in
-            // Deliveries still out are redelivered to the group; settling them now fails.
-            state.inFlight = [:]
+            // Deliveries still out are redelivered to the group; settling them now fails. Queued entries
+            // hold the subscription (through their turn): dropping them breaks that cycle.
+            state.deliveriesEnded = true
+            state.inFlightCount = 0
             state.pending = []
             state.pendingHead = 0
+            state.held = [:]
+            state.delayed = []
             state.retired = []
             defer { state.continuation = nil }
             return state.continuation
@@ -249,31 +227,6 @@ final class KafkaSubscription: Sendable {
         consumer.close()
         continuation?.finish()
         finished.open()
-    }
-
-    /// Settles a batch's deliveries through its subscription. Every delivery holds its settler and its
-    /// source's strings, and retaining and releasing one shared object for every message, on the poll
-    /// thread while making a batch and on the handler's thread while dropping the previous one, makes the
-    /// two cores fight over its reference count (the subscription's also lives in a side table, since it
-    /// is weakly referenced). Per batch, each thread mostly counts objects the other is done with.
-    final class BatchSettler: DeliverySettler {
-        let subscription: KafkaSubscription
-        init(_ subscription: KafkaSubscription) { self.subscription = subscription }
-        func settle(tag: UInt64, _ action: SettleAction) async throws { try await subscription.settle(tag: tag, action) }
-    }
-
-    /// `text` in storage of its own (see ``BatchSettler``); short strings are stored inline anyway.
-    private static func ownCopy(of text: String) -> String {
-        guard text.utf8.count > 15 else { return text }
-        var utf8 = text.utf8.makeIterator()
-        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
-            var count = 0
-            while count < buffer.count, let byte = utf8.next() {
-                buffer[count] = byte
-                count += 1
-            }
-            return count
-        }
     }
 
     /// How long the buffer may stay full before fetching is paused.
@@ -307,7 +260,9 @@ final class KafkaSubscription: Sendable {
     /// each decoded while librdkafka still holds it.
     private func read(upTo limit: Int, into batch: inout [Entry], waitMilliseconds: Int32, fetchingStopped: inout Bool) {
         batch.removeAll(keepingCapacity: true)
-        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: Self.entry)
+        let turn = ReadTurn(self)
+        let decode = { (record: RDKafkaMessageView) in Self.entry(record, turn: turn) }
+        var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: decode)
         if case .record = result, !fetchingStopped { fetchingStopped = queueNearThreshold() }
         while true {
             switch result {
@@ -316,7 +271,7 @@ final class KafkaSubscription: Sendable {
             case .nothing: break
             }
             guard case .record = result, batch.count < min(limit, Self.readBatchLimit) else { break }
-            result = consumer.poll(timeoutMilliseconds: 0, decode: Self.entry)
+            result = consumer.poll(timeoutMilliseconds: 0, decode: decode)
         }
         if !batch.isEmpty { ingest(batch) }
         batch.removeAll(keepingCapacity: true)
@@ -344,9 +299,9 @@ final class KafkaSubscription: Sendable {
 
     /// A record decoded straight into the entry that will carry it (the decoded envelope moves in, it is
     /// not copied).
-    private static func entry(_ record: RDKafkaMessageView) -> Entry {
+    private static func entry(_ record: RDKafkaMessageView, turn: ReadTurn) -> Entry {
         KafkaRecordDecoding.decode(record) { envelope, key, deliveryCount, due in
-            Entry(location: record.location, offset: record.offset, envelope: envelope, key: key, deliveryCount: deliveryCount, due: due)
+            Entry(location: record.location, offset: record.offset, envelope: envelope, key: key, deliveryCount: deliveryCount, due: due, turn: turn)
         }
     }
 
@@ -463,17 +418,16 @@ final class KafkaSubscription: Sendable {
 
     /// Hands out queued deliveries while fewer than `prefetch` are unsettled, as one batch (one hand-off
     /// to the stream, whatever its size). The entries get their tags and go in flight under the state
-    /// lock; their deliveries are made and yielded after it, so an `ack` on the handler's thread does not
-    /// wait for a whole batch being built. `handOffOrder` keeps batches in tag order on the stream.
+    /// lock and are yielded after it; `handOffOrder` keeps batches in tag order on the stream.
     func handOut() {
         handOffOrder.withLock { _ in
-            let taken = state.withLock { state -> (DeliveryStream.Continuation, [(tag: UInt64, entry: Entry)])? in
+            let taken = state.withLock { state -> (DeliveryStream.Continuation, [Delivery])? in
                 guard let continuation = state.continuation, !state.closing else { return nil }
-                let room = subscription.prefetch - state.inFlight.count
+                let room = subscription.prefetch - state.inFlightCount
                 guard room > 0, state.pendingHead < state.pending.count else { return nil }
-                var taken: [(tag: UInt64, entry: Entry)] = []
+                var taken: [Delivery] = []
                 taken.reserveCapacity(min(room, state.pending.count - state.pendingHead))
-                while state.inFlight.count < subscription.prefetch, state.pendingHead < state.pending.count {
+                while state.inFlightCount < subscription.prefetch, state.pendingHead < state.pending.count {
                     // Moved out: the slot is done with.
                     guard let entry = state.pending[state.pendingHead].take() else {
                         state.pendingHead += 1
@@ -483,8 +437,10 @@ final class KafkaSubscription: Sendable {
                     // Read under an assignment since revoked: it belongs to another member now.
                     guard let assignment = entry.assignment, !assignment.revoked else { continue }
                     state.nextTag += 1
-                    state.inFlight[state.nextTag] = entry
-                    taken.append((state.nextTag, entry))
+                    entry.tag = state.nextTag
+                    entry.phase = .inFlight
+                    state.inFlightCount += 1
+                    taken.append(Delivery(handle: entry))
                 }
                 if state.pendingHead > 1024, state.pendingHead * 2 > state.pending.count {
                     state.pending.removeFirst(state.pendingHead)
@@ -496,24 +452,7 @@ final class KafkaSubscription: Sendable {
                 }
                 return (continuation, taken)
             }
-            guard let (continuation, taken) = taken, !taken.isEmpty else { return }
-            // Read outside the state lock: nothing changes an in-flight entry before its delivery is out
-            // (a settlement needs the tag, which nobody has yet).
-            var deliveries: [Delivery] = []
-            deliveries.reserveCapacity(taken.count)
-            // The objects every delivery of the batch holds are the batch's own (see `BatchSettler`).
-            let settler = BatchSettler(self)
-            let transport = Self.ownCopy(of: transportName)
-            let group = subscription.group.map(Self.ownCopy)
-            for (tag, entry) in taken {
-                let source = DeliverySource(
-                    transport: transport, topic: entry.envelope.topic, group: group,
-                    partition: Int(entry.location.partition), offset: entry.offset
-                )
-                let delivery = Delivery(envelope: entry.envelope, deliveryCount: entry.deliveryCount, source: source, tag: tag, settler: settler)
-                entry.delivery = delivery
-                deliveries.append(delivery)
-            }
+            guard let (continuation, deliveries) = taken, !deliveries.isEmpty else { return }
             continuation.yield(contentsOf: deliveries)
         }
     }
@@ -523,7 +462,7 @@ final class KafkaSubscription: Sendable {
     /// turn while the reader waits, so a busy subscription hands out batches instead of one delivery per
     /// settlement.
     func shouldRefill(_ state: State) -> Bool {
-        state.pendingCount > 0 && (state.inFlight.count <= subscription.prefetch / 2 || subscription.prefetch <= 16)
+        state.pendingCount > 0 && (state.inFlightCount <= subscription.prefetch / 2 || subscription.prefetch <= 16)
     }
 
     /// How long a group subscription's retry-topic partitions stay paused after an assignment.
