@@ -32,6 +32,14 @@ struct KafkaPartitionProgress {
     }
 
     private func position(of offset: Int64) -> Int? {
+        // Offsets are usually consecutive (gaps only where a compacted or transactional topic has them):
+        // then the offset's distance from the first open one is its place.
+        if head < offsets.count {
+            let distance = offset &- offsets[head]
+            if distance >= 0, distance < Int64(offsets.count - head), offsets[head + Int(distance)] == offset {
+                return head + Int(distance)
+            }
+        }
         var low = head
         var high = offsets.count - 1
         while low <= high {
