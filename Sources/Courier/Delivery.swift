@@ -121,7 +121,7 @@ public struct Delivery: Sendable {
     }
 
     /// The message was handled; the broker forgets it.
-    public func ack() async throws { try await settle(.ack) }
+    public func ack() async throws { try await handle.settle(.ack) }
 
     /// The message was not handled: with `requeue` it is delivered again, without it it is rejected.
     public func nack(requeue: Bool = true) async throws { try await settle(requeue ? .requeue : .reject) }

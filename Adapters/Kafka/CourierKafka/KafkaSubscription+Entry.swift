@@ -54,7 +54,11 @@ extension KafkaSubscription {
         }
 
         func settle(_ action: SettleAction) async throws {
-            try await turn.subscription.settle(self, action)
+            // An ack (most settlements) needs no suspension: finished here, without another async call.
+            switch action {
+            case .ack, .reject: try turn.subscription.finish(self)
+            default: try await turn.subscription.settle(self, action)
+            }
         }
     }
 
