@@ -54,11 +54,7 @@ extension KafkaSubscription {
         }
 
         func settle(_ action: SettleAction) async throws {
-            // An ack (most settlements) needs no suspension: finished here, without another async call.
-            switch action {
-            case .ack, .reject: try turn.subscription.finish(self)
-            default: try await turn.subscription.settle(self, action)
-            }
+            try await turn.subscription.settle(self, action)
         }
     }
 

@@ -37,7 +37,7 @@ extension KafkaSubscription {
     }
 
     /// The delivery is done: its offset can be committed once every earlier one is.
-    func finish(_ entry: Entry, ignoringSettling: Bool = false) throws(CourierError) {
+    private func finish(_ entry: Entry, ignoringSettling: Bool = false) throws(CourierError) {
         let refill = try state.withLock { state throws(CourierError) -> Bool in
             guard !state.deliveriesEnded, entry.phase == .inFlight || (ignoringSettling && entry.phase == .settling) else {
                 throw alreadySettled(entry.tag)
