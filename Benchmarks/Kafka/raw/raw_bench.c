@@ -11,6 +11,11 @@
  *   raw_bench consume BOOTSTRAP TOPIC COUNT GROUP [--json]  group consumer, rd_kafka_consumer_poll,
  *                                                          enable.auto.offset.store=false, offset stored per message,
  *                                                          fetch.wait.max.ms=100 (Courier's consumer default)
+ *   raw_bench consume-owned BOOTSTRAP TOPIC COUNT GROUP [--json]
+ *                                                          the same, each record first copied into a message of its
+ *                                                          own, as an API that hands out owned messages must: the
+ *                                                          payload and the courier-id header's value copied out,
+ *                                                          three allocations freed after the offset is stored
  *   raw_bench consume-retry-topic BOOTSTRAP TOPIC COUNT GROUP RETRY_TOPIC [--json]
  *                                                          the same, subscribed to RETRY_TOPIC (empty) as well, as a
  *                                                          Courier group subscription is to its retry topic
@@ -28,7 +33,44 @@
 static long delivered, failed;
 static int json;
 static int with_headers;
+static int owned_copies;
 static const char *retry_topic;
+
+/* A record copied out of librdkafka's buffers: what a consumer API handing out owned messages makes. */
+struct owned_record {
+    char *id;
+    unsigned char *payload;
+    size_t length;
+};
+
+/* Copies `message` (its payload and its courier-id header, when present) into memory of its own. */
+static struct owned_record *copy_record(const rd_kafka_message_t *message) {
+    struct owned_record *record = malloc(sizeof *record);
+    if (!record) return NULL;
+    record->length = message->len;
+    record->payload = malloc(message->len ? message->len : 1);
+    if (record->payload && message->len) memcpy(record->payload, message->payload, message->len);
+    record->id = NULL;
+    rd_kafka_headers_t *headers = NULL;
+    const void *value = NULL;
+    size_t size = 0;
+    if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR
+        && rd_kafka_header_get_last(headers, "courier-id", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR && value) {
+        record->id = malloc(size + 1);
+        if (record->id) {
+            memcpy(record->id, value, size);
+            record->id[size] = 0;
+        }
+    }
+    return record;
+}
+
+static void free_record(struct owned_record *record) {
+    if (!record) return;
+    free(record->id);
+    free(record->payload);
+    free(record);
+}
 
 /* CPU time (user + system) of this process so far, in nanoseconds. */
 static long long cpu_ns(void) {
@@ -41,7 +83,7 @@ static long long cpu_ns(void) {
 static void report(const char *step, long count, size_t size, double seconds, long long cpu, const char *extra) {
     if (json)
         printf("{\"side\":\"%s\",\"step\":\"%s\",\"messages\":%ld,\"size\":%zu,\"msgPerSec\":%.0f,\"cpuNsPerMsg\":%lld}\n",
-               with_headers ? "raw-headers" : retry_topic ? "raw-retry-topic" : "raw", step, count, size, count / seconds, count ? cpu / count : 0);
+               with_headers ? "raw-headers" : retry_topic ? "raw-retry-topic" : owned_copies ? "raw-owned" : "raw", step, count, size, count / seconds, count ? cpu / count : 0);
     else
         printf("%s %ld messages in %.3f s = %.0f msg/s %s, %lld ns CPU/msg\n", step, count, seconds, count / seconds, extra, count ? cpu / count : 0);
 }
@@ -157,11 +199,19 @@ static int consume(const char *bootstrap, const char *topic, long count, const c
         if (!message) continue;
         if (!message->err) {
             if (received == 0) { start = now(); cpu_start = cpu_ns(); }
-            rd_kafka_headers_t *headers = NULL;
-            rd_kafka_message_headers(message, &headers);
-            bytes += message->len;
-            received++;
-            rd_kafka_offset_store(message->rkt, message->partition, message->offset);
+            if (owned_copies) {
+                struct owned_record *record = copy_record(message);
+                bytes += record ? record->length : 0;
+                received++;
+                rd_kafka_offset_store(message->rkt, message->partition, message->offset);
+                free_record(record);
+            } else {
+                rd_kafka_headers_t *headers = NULL;
+                rd_kafka_message_headers(message, &headers);
+                bytes += message->len;
+                received++;
+                rd_kafka_offset_store(message->rkt, message->partition, message->offset);
+            }
         }
         rd_kafka_message_destroy(message);
     }
@@ -183,10 +233,14 @@ int main(int argc, char **argv) {
         return produce(argv[2], argv[3], atol(argv[4]), (size_t)atol(argv[5]));
     }
     if (argc == 6 && !strcmp(argv[1], "consume")) return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
+    if (argc == 6 && !strcmp(argv[1], "consume-owned")) {
+        owned_copies = 1;
+        return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
+    }
     if (argc == 7 && !strcmp(argv[1], "consume-retry-topic")) {
         retry_topic = argv[6];
         return consume(argv[2], argv[3], atol(argv[4]), argv[5]);
     }
-    fprintf(stderr, "usage: raw_bench produce|produce-headers BOOTSTRAP TOPIC COUNT SIZE [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [--json] | consume-retry-topic BOOTSTRAP TOPIC COUNT GROUP RETRY_TOPIC [--json]\n");
+    fprintf(stderr, "usage: raw_bench produce|produce-headers BOOTSTRAP TOPIC COUNT SIZE [--json] | consume|consume-owned BOOTSTRAP TOPIC COUNT GROUP [--json] | consume-retry-topic BOOTSTRAP TOPIC COUNT GROUP RETRY_TOPIC [--json]\n");
     return 2;
 }
