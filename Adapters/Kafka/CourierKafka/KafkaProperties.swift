@@ -53,14 +53,12 @@ struct KafkaProperties: Sendable, Hashable {
     /// offsets are committed every second, on rebalance and on close. A fetch that finds no data waits at
     /// most 100 ms (librdkafka: 500): a group subscription also reads its retry topic, which is usually
     /// empty, and a broker that answers such a fetch only after the full wait (librdkafka's mock cluster
-    /// does) would otherwise stall reading for up to half a second at a time. librdkafka prefetches until
-    /// 10,000 messages wait in its queue (librdkafka: 100,000, or 64 MB): Courier buffers its own
-    /// deliveries besides, and the smaller queue stays in the processor's caches. Measured on the mock
-    /// cluster (100,000 x 256 B, one core), a consumer then takes about a third less CPU per message, and
-    /// its librdkafka allocates about a third of the fresh memory (page faults 7,400 against 22,000).
+    /// does) would otherwise stall reading for up to half a second at a time. librdkafka's prefetch queue
+    /// keeps its defaults (100,000 messages or 64 MB): a 10,000-message queue took about a third less CPU
+    /// per message on the mock cluster, but read faster in some sets of rounds and slower in others (see
+    /// Benchmarks/Kafka/README.md), and a broker farther away would make it wait more.
     static let consumerDefaults: [String: String] = [
         "fetch.wait.max.ms": "100",
-        "queued.min.messages": "10000",
         "enable.auto.commit": "true",
         "auto.commit.interval.ms": "1000",
         "auto.offset.reset": "earliest",
