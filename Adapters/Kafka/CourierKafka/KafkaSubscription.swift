@@ -280,7 +280,7 @@ final class KafkaSubscription: Sendable {
         var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: decode)
         if case .record = result {
             // The first record's size stands for the queue's until the turn's mean is known.
-            if batch.isEmpty, recordBytes == 0 { recordBytes = payloadBytes }
+            if recordBytes == 0 { recordBytes = payloadBytes }
             if !fetchingStopped { fetchingStopped = queueNearLimit(recordBytes: recordBytes) }
         }
         while true {
@@ -339,7 +339,7 @@ final class KafkaSubscription: Sendable {
     /// How full librdkafka's queue of `queued` messages is against the nearer of its two fetch limits
     /// (1: fetching stops). librdkafka 2.0 tells only the count; the size is the count times the payload
     /// bytes of the records read lately.
-    func queueFill(_ queued: Int, recordBytes: Int) -> Double {
+    private func queueFill(_ queued: Int, recordBytes: Int) -> Double {
         let byCount = Double(queued) / Double(queuedMinMessages)
         let bySize = Double(queued) * Double(recordBytes) / Double(queuedMaxBytes)
         return max(byCount, bySize)
