@@ -59,9 +59,7 @@ extension KafkaSubscription {
 
     /// Queues a copy of the entry (the delivery handed out keeps the original), now or after `delay`.
     private func redeliverInProcess(_ entry: Entry, after delay: Duration, headers: [String: String]) throws(CourierError) {
-        let due = delay > .zero
-            ? clock.wallClockNow().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-            : nil
+        let due = delay > .zero ? dueDate(after: delay) : nil
         let copy = entry.redelivery(headers: headers, due: due)
         try state.withLock { state throws(CourierError) in
             guard !state.deliveriesEnded, entry.phase == .inFlight else { throw alreadySettled(entry.tag) }
@@ -80,8 +78,7 @@ extension KafkaSubscription {
     private func publishRetryCopy(_ original: Entry, to retryTopic: String, after delay: Duration, headers: [String: String]) async throws {
         var envelope = original.envelope
         envelope.headers.merge(headers) { _, new in new }
-        let delaySeconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        let due = clock.wallClockNow().addingTimeInterval(delaySeconds)
+        let due = dueDate(after: delay)
         var wire = envelope.wireHeaders
         wire[KafkaRetryTopic.dueHeader] = String(Int64((due.timeIntervalSince1970 * 1000).rounded()))
         wire[KafkaRetryTopic.originalTopicHeader] = envelope.topic
@@ -92,6 +89,11 @@ extension KafkaSubscription {
         )
         copy.key = original.key
         _ = try await producer.send([copy])[0].get()
+    }
+
+    /// The wall-clock time `delay` from now, on the subscription's clock.
+    private func dueDate(after delay: Duration) -> Date {
+        clock.wallClockNow().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
     }
 
     private func alreadySettled(_ tag: UInt64) -> CourierError {
