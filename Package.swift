@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "CourierKafka", dependencies: ["Courier", "CRDKafka"], path: "Adapters/Kafka/CourierKafka"),
         .testTarget(name: "CourierKafkaTests", dependencies: ["Courier", "CourierKafka", "CourierCLI", "CourierConformance"]),
         // Benchmarks/Kafka: the Courier side of the CourierKafka vs raw librdkafka benchmark (run.sh).
-        .executableTarget(name: "CourierKafkaBenchmark", dependencies: ["Courier", "CourierKafka"], path: "Benchmarks/Kafka/CourierKafkaBenchmark"),
+        .executableTarget(name: "CourierKafkaBenchmark", dependencies: ["Courier", "CourierKafka", "CRDKafka"], path: "Benchmarks/Kafka/CourierKafkaBenchmark"),
         .testTarget(name: "CourierTests", dependencies: ["Courier"]),
         .testTarget(name: "CourierMemoryTests", dependencies: ["Courier", "CourierMemory"]),
         .testTarget(name: "CourierProducerTests", dependencies: ["Courier", "CourierMemory", "CourierSQLite"]),

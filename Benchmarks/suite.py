@@ -278,6 +278,10 @@ def kafka_suite(binary, work, mock):
         topic, retry_topic = f"r{round_index}-courier", f"r{round_index}-courier.retry.courier-readers-r{round_index}"
         consume = programs["raw C"] + ["consume-retry-topic", mock.bootstrap, topic, str(KAFKA_COUNT), f"raw2-readers-r{round_index}", retry_topic]
         table.add("consume", SAME_SUBSCRIPTION, run(f"Kafka {SAME_SUBSCRIPTION} consume", client(consume), KAFKA_COUNT), measured)
+        # Not Courier: one Swift thread on librdkafka building the envelope Courier hands out for every record
+        # and nothing else, the ceiling for any Swift consumer of owned envelopes (EnvelopeFloor.swift).
+        consume = programs["Courier"] + ["consume-floor", mock.bootstrap, topic, str(KAFKA_COUNT), f"floor-readers-r{round_index}"]
+        table.add("consume", ENVELOPE_FLOOR, run(f"Kafka {ENVELOPE_FLOOR} consume", client(consume), KAFKA_COUNT), measured)
     return table
 
 
@@ -285,6 +289,8 @@ def kafka_suite(binary, work, mock):
 SAME_SUBSCRIPTION = "raw C, Courier's two topics"
 # The raw C producer writing the same records as Courier (its id header and the record timestamp).
 SAME_RECORDS = "raw C, Courier's records"
+# A Swift consumer that only builds an owned envelope per record: no CourierKafka.
+ENVELOPE_FLOOR = "Swift, envelopes only"
 
 
 def latency_suite(binary, mock):
@@ -363,7 +369,7 @@ def transport_section(title, table, targets):
     for step in ("confirmed publish", "consume"):
         lines += [f"**{step}**", "", "| contender | msg/s median | min – max | CPU µs/msg (median) | CPU measured over |", "|---|---:|---:|---:|---|"]
         figures = {}
-        contenders = ["raw C", "Courier", "Python"] + [extra for extra in (SAME_RECORDS, SAME_SUBSCRIPTION) if table.summary(step, extra)]
+        contenders = ["raw C", "Courier", "Python"] + [extra for extra in (SAME_RECORDS, SAME_SUBSCRIPTION, ENVELOPE_FLOOR) if table.summary(step, extra)]
         for contender in contenders:
             summary = table.summary(step, contender)
             if not summary:
@@ -391,6 +397,14 @@ def transport_section(title, table, targets):
         same = ratio(SAME_SUBSCRIPTION)
         if same is not None:
             lines += [f"Courier / raw C subscribed to the same two topics (the topic and its group's retry topic): **{same:.2f}**.", ""]
+        if ENVELOPE_FLOOR in figures and figures.get("raw C"):
+            ceiling = figures[ENVELOPE_FLOOR]["rate"]["median"] / figures["raw C"]["rate"]["median"]
+            lines += [
+                f"{ENVELOPE_FLOOR} (one Swift thread on librdkafka building the envelope Courier hands out for each record, "
+                f"no hand-off, no async settle, no bookkeeping): **{ceiling:.2f}×** raw C, the ceiling for any Swift consumer "
+                f"of owned envelopes here; Courier reaches {ratio(ENVELOPE_FLOOR) or 0:.2f} of it.",
+                "",
+            ]
         ratio_rows.append((f"{title} {step}", ratio("raw C"), ratio("Python"), targets[step]))
     return lines, ratio_rows
 
@@ -489,7 +503,9 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
         f"{KAFKA_COUNT:,} messages of {SIZE} bytes; idempotent producer, acks=all, linger.ms=5, 100 distinct keys; a message counts when its delivery report says stored; "
         "every producer sends one warm-up message and waits for its report before its clock starts; one more raw C producer writes the records Courier writes "
         "(the `courier-id` header and the record timestamp). Consumers: a group each, offsets stored per message, all reading the topic Courier produced that round, timed from the first message; "
-        "one more raw C consumer subscribes to that topic and Courier's retry topic of its group, as a Courier group subscription does.",
+        "one more raw C consumer subscribes to that topic and Courier's retry topic of its group, as a Courier group subscription does; "
+        "and one Swift program without CourierKafka (`CourierKafkaBenchmark consume-floor`) reads it on one thread, building only the envelope "
+        "Courier hands out for each record.",
         f"- Memory: `courier bench producer|consumer` ({MEMORY_COUNT:,} messages per round), one process, stages added one at a time.",
         "- CPU pinning: " + (
             "RabbitMQ and the Kafka mock cluster on CPU 0 (`taskset`), every client process on CPU 1, so broker and client do not take each other's core "

@@ -45,12 +45,15 @@ CRR_C=$("$BIN/CourierKafkaBenchmark" consume "$BOOTSTRAP" courier "$COUNT" couri
 # A Courier group subscription also reads the group's retry topic (empty here); raw C subscribed the same way:
 # the same two topics (Courier's retry topic exists now), its own group.
 RAWR_C=$("$WORK/raw_bench" consume-retry-topic "$BOOTSTRAP" courier "$COUNT" raw-retry-readers courier.retry.courier-readers --json); echo "$RAWR_C"
+# Not CourierKafka: one Swift thread building only the envelope Courier hands out per record (the ceiling for Swift).
+FLOOR_C=$("$BIN/CourierKafkaBenchmark" consume-floor "$BOOTSTRAP" courier "$COUNT" floor-readers --json);         echo "$FLOOR_C"
 awk -v a="$(echo "$CRR_P" | rate)" -v b="$(echo "$RAW_P" | rate)" 'BEGIN { printf "produce ratio Courier/raw = %.2f (target >= 0.7)\n", a / b }'
 awk -v a="$(echo "$CRR_P" | rate)" -v b="$(echo "$RAWH_P" | rate)" 'BEGIN { printf "produce ratio Courier/raw-headers (same records) = %.2f\n", a / b }'
 awk -v a="$(echo "$CRR_C" | rate)" -v b="$(echo "$RAW_C" | rate)" 'BEGIN { printf "consume ratio Courier/raw = %.2f (target >= 0.8)\n", a / b }'
 awk -v a="$(echo "$CRR_C" | rate)" -v b="$(echo "$RAWR_C" | rate)" 'BEGIN { printf "consume ratio Courier/raw-retry-topic (same subscription) = %.2f\n", a / b }'
+awk -v a="$(echo "$FLOOR_C" | rate)" -v b="$(echo "$RAW_C" | rate)" 'BEGIN { printf "consume ratio Swift envelopes only/raw = %.2f (the ceiling for a Swift consumer of owned envelopes)\n", a / b }'
 if [[ -n ${RESULTS:-} ]]; then
     stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    for line in "$RAW_P" "$RAWH_P" "$CRR_P" "$RAW_C" "$CRR_C" "$RAWR_C"; do echo "${line%\}},\"at\":\"$stamp\"}" >> "$RESULTS"; done
+    for line in "$RAW_P" "$RAWH_P" "$CRR_P" "$RAW_C" "$CRR_C" "$RAWR_C" "$FLOOR_C"; do echo "${line%\}},\"at\":\"$stamp\"}" >> "$RESULTS"; done
 fi
 exec 3>&-

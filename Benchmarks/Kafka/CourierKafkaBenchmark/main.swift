@@ -7,9 +7,12 @@
 //       subscribe as GROUP (prefetch default 1000), read the stream a batch at a time with the iterator's
 //       nextBatch() (one suspension per batch, as a pipeline reads it) and ack every delivery;
 //       COURIER_BENCH_DEBUG=1 also prints to stderr how many batches came and how long the reader waited for them
+//   CourierKafkaBenchmark consume-floor BOOTSTRAP TOPIC COUNT GROUP [--json]
+//       not CourierKafka: one thread on librdkafka building an owned Envelope per record (EnvelopeFloor.swift),
+//       the ceiling for any Swift consumer that hands out envelopes
 //
 // Prints one line in raw_bench's format, or with --json one JSON object:
-// {"side":"courier","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C}
+// {"side":"courier","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C} (side "swift-envelopes-only" for consume-floor)
 import Courier
 import CourierKafka
 import Foundation
@@ -119,12 +122,12 @@ func threadCPUTimes() -> String {
     }.joined()
 }
 
-func report(_ step: String, _ count: Int, size: Int, _ measurement: (seconds: Double, cpuNanoseconds: Int64), extra: String, json: Bool) {
+func report(_ step: String, _ count: Int, size: Int, _ measurement: (seconds: Double, cpuNanoseconds: Int64), extra: String, json: Bool, side: String = "courier") {
     let (seconds, cpu) = measurement
     let rate = Int((Double(count) / seconds).rounded())
     let cpuPerMessage = count > 0 ? Int(cpu / Int64(count)) : 0
     if json {
-        print(#"{"side":"courier","step":"\#(step)","messages":\#(count),"size":\#(size),"msgPerSec":\#(rate),"cpuNsPerMsg":\#(cpuPerMessage)}"#)
+        print(#"{"side":"\#(side)","step":"\#(step)","messages":\#(count),"size":\#(size),"msgPerSec":\#(rate),"cpuNsPerMsg":\#(cpuPerMessage)}"#)
     } else {
         print("\(step) \(count) messages in \(String(format: "%.3f", seconds)) s = \(rate) msg/s \(extra), \(cpuPerMessage) ns CPU/msg")
     }
@@ -133,7 +136,7 @@ func report(_ step: String, _ count: Int, size: Int, _ measurement: (seconds: Do
 let json = CommandLine.arguments.contains("--json")
 let arguments = CommandLine.arguments.filter { $0 != "--json" }
 guard arguments.count >= 6, let count = Int(arguments[4]), count > 0 else {
-    fail("usage: CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [BATCH [CONCURRENCY]] [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH] [--json]")
+    fail("usage: CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [BATCH [CONCURRENCY]] [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH] [--json] | consume-floor BOOTSTRAP TOPIC COUNT GROUP [--json]")
 }
 func optionalNumber(_ index: Int, default value: Int, _ name: String) -> Int {
     guard arguments.count > index else { return value }
@@ -157,8 +160,11 @@ do {
             bootstrap: arguments[2], topic: arguments[3], count: count, group: arguments[5], prefetch: prefetch
         )
         report("consume", received, size: received > 0 ? bytes / received : 0, measurement, extra: "(\(bytes) payload bytes)", json: json)
+    case "consume-floor":
+        let (received, bytes, measurement) = try consumeFloor(bootstrap: arguments[2], topic: arguments[3], count: count, group: arguments[5])
+        report("consume", received, size: received > 0 ? bytes / received : 0, measurement, extra: "(\(bytes) payload bytes)", json: json, side: "swift-envelopes-only")
     default:
-        fail("mode must be produce or consume")
+        fail("mode must be produce, consume or consume-floor")
     }
 } catch {
     fail("\(error)")
