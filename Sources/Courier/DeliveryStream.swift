@@ -9,7 +9,11 @@ import Synchronization
 /// The hand-off is batched: a transport yields everything one poll of its broker returned under one lock,
 /// and the iterator takes everything waiting in one step, so a busy subscription costs one suspension per
 /// batch, not one per message (per-message async hops are what make a client many times slower than the
-/// C library underneath). Iterate it from one task at a time.
+/// C library underneath). Iterate it from one task at a time, and from a nonisolated async function or
+/// task rather than the main actor (a `main.swift`'s top-level code runs there): on an actor, every
+/// `ack()` leaves the actor's thread and comes back, two thread switches per message (reading 100,000
+/// messages from the memory transport took 49 µs each from top-level code, 1.9 µs from a nonisolated
+/// function).
 public struct DeliveryStream: AsyncSequence, Sendable {
     public typealias Element = Delivery
     public typealias Failure = any Error
