@@ -54,9 +54,9 @@ struct KafkaProperties: Sendable, Hashable {
     /// most 100 ms (librdkafka: 500): a group subscription also reads its retry topic, which is usually
     /// empty, and a broker that answers such a fetch only after the full wait (librdkafka's mock cluster
     /// does) would otherwise stall reading for up to half a second at a time. librdkafka's prefetch queue
-    /// keeps its defaults (100,000 messages or 64 MB): a 10,000-message queue took about a third less CPU
-    /// per message on the mock cluster, but read faster in some sets of rounds and slower in others (see
-    /// Benchmarks/Kafka/README.md), and a broker farther away would make it wait more.
+    /// keeps its defaults (100,000 messages or 64 MB): a 10,000-message queue took less CPU per message on
+    /// the mock cluster, but every refill waits for a fetch round trip and over 12 alternating rounds it
+    /// read slower (0.31x raw C against 0.43x; Benchmarks/Kafka/README.md); a farther broker would be worse.
     static let consumerDefaults: [String: String] = [
         "fetch.wait.max.ms": "100",
         "enable.auto.commit": "true",
