@@ -17,12 +17,14 @@ enum BrokerControl {
     }
 
     /// Runs `.ci/rabbitmq ARGUMENT` on a thread of its own (not the pool) and waits for it. Its output goes to
-    /// a file: the broker it starts must not hold a pipe of ours open.
-    static func script(_ argument: String, label: String? = nil) async throws {
+    /// a file: the broker it starts must not hold a pipe of ours open. `port` picks another node than the
+    /// test broker (`COURIER_RABBITMQ_PORT`), `epmdPort` another epmd than the machine's (`ERL_EPMD_PORT`).
+    static func script(_ argument: String, label: String? = nil, port: Int? = nil, epmdPort: Int? = nil) async throws {
         let script = repositoryRoot.appendingPathComponent(".ci/rabbitmq").path
         let log = NSTemporaryDirectory() + "courier-amqp-broker-\(label ?? argument)-\(UUID().uuidString.prefix(8)).log"
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let command = "bash '\(script)' \(argument) >'\(log)' 2>&1 </dev/null"
+        let node = (port.map { "COURIER_RABBITMQ_PORT=\($0) " } ?? "") + (epmdPort.map { "ERL_EPMD_PORT=\($0) " } ?? "")
+        let command = "\(node)bash '\(script)' \(argument) >'\(log)' 2>&1 </dev/null"
         let status: Int32 = await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: system(command)) }.start()
         }
