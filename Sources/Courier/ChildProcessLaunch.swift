@@ -21,6 +21,24 @@ public enum ChildProcessLaunch {
         return try launch()
     }
 
+    /// Adds to `actions` the closing, in the child, of every descriptor from 3 up, so the child keeps only
+    /// standard input, output and error (and what earlier actions set up). `posix_spawn` passes on every
+    /// descriptor not marked close-on-exec, and a daemon the child leaves behind would hold, say, another
+    /// child's pipe open for good: whoever waits for that pipe's end would wait forever. Returns false when
+    /// the C library lacks the action (glibc before 2.34); the child then inherits them.
+    @discardableResult
+    public static func closeInheritedDescriptors(in actions: inout posix_spawn_file_actions_t) -> Bool {
+        guard let addCloseFrom else { return false }
+        return addCloseFrom(&actions, 3) == 0
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np`, looked up when first used: Swift's Glibc module
+    /// leaves out glibc's GNU extensions.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
     /// Runs `body` while no child process is being started through ``run(_:)``.
     public static func excludingLaunches<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
         gate.lock()

@@ -1,3 +1,4 @@
+import Courier
 import Foundation
 import Glibc
 
@@ -26,12 +27,31 @@ enum BrokerControl {
         let node = (port.map { "COURIER_RABBITMQ_PORT=\($0) " } ?? "") + (epmdPort.map { "ERL_EPMD_PORT=\($0) " } ?? "")
         let command = "\(node)bash '\(script)' \(argument) >'\(log)' 2>&1 </dev/null"
         let status: Int32 = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: system(command)) }.start()
+            Thread { continuation.resume(returning: runShell(command)) }.start()
         }
         if status != 0 {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw Failure(description: ".ci/rabbitmq \(argument) failed (status \(status)): \(text); start the broker with make rabbitmq-start")
         }
+    }
+
+    /// Runs `bash -c command` and waits for it; returns its wait status (0 on success, -1 when it did not start).
+    /// Unlike `system`, the shell gets no descriptor of this process but standard input, output and error:
+    /// the broker daemon it starts would otherwise keep, say, another test's child's input pipe open for
+    /// good, and that child would never see the end of its input.
+    private static func runShell(_ command: String) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        ChildProcessLaunch.closeInheritedDescriptors(in: &actions)
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/bash", "-c", command].map { (word: String) in strdup(word) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = ChildProcessLaunch.run { posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ) }
+        guard spawned == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        return status
     }
 
     /// Runs `rabbitmqctl ARGUMENTS` against the test node through `.ci/rabbitmq ctl`.

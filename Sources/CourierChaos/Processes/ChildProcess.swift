@@ -45,6 +45,10 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, log, 1)
         posix_spawn_file_actions_adddup2(&actions, log, 2)
+        // Nothing else: posix_spawn passes on every descriptor not marked close-on-exec, and a daemon this
+        // child leaves behind (`.ci/rabbitmq start`) would hold another child's pipe open for good, so
+        // whoever waits for that pipe's end of input or output waits forever.
+        ChildProcessLaunch.closeInheritedDescriptors(in: &actions)
         let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
         var spawned: pid_t = 0
         let status = Self.withCStrings([executable] + arguments) { argv in
