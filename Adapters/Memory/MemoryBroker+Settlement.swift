@@ -59,7 +59,7 @@ extension MemoryBroker: DeliverySettler {
             // is down to half its prefetch (see `MemoryGroup.wantsRefill`). Its books stay out of the
             // dictionaries meanwhile: a copy left there would make every write copy them whole.
             if group.wantsRefill { dispatch(group: &group, of: topic, named: topicName, in: &state) }
-            topic.putBack(group)
+            topic.putBack(consume group)
             state.topics[topicName] = consume topic
             return redelivery
         }

@@ -114,10 +114,14 @@ public final class MemoryBroker: Sendable {
             return state.nextID
         }
         let groupName = subscription.group ?? "private-\(memberID)-\(Envelope.makeID())"
+        // Both hold the broker strongly: a weak reference would move its reference counts to a side table,
+        // slower for every retain (one per settlement), and a cache line the cores fight over. The cycle
+        // through the member's continuation ends when the member is detached (the stream closed, let go
+        // of or ended by the broker).
         let (stream, continuation) = DeliveryStream.make(
-            onClose: { [weak self] in self?.removeMember(memberID, topic: subscription.topic, group: groupName) },
+            onClose: { [self] in removeMember(memberID, topic: subscription.topic, group: groupName) },
             // Settlements refill in batches; a reader that ran dry gets whatever its prefetch allows now.
-            onDemand: { [weak self] in self?.withState { self?.dispatch(topic: subscription.topic, in: &$0) } }
+            onDemand: { [self] in withState { dispatch(topic: subscription.topic, in: &$0) } }
         )
         try withState { state throws(CourierError) in
             if state.isDown {
@@ -190,7 +194,7 @@ public final class MemoryBroker: Sendable {
         for groupName in groupNames {
             guard var group = topic.groups.removeValue(forKey: groupName) else { continue }
             dispatch(group: &group, of: topic, named: topicName, in: &state)
-            topic.putBack(group)
+            topic.putBack(consume group)
         }
         state.topics[topicName] = topic
     }
@@ -278,7 +282,8 @@ public final class MemoryBroker: Sendable {
             state.observers[state.nextID] = observer
             return state.nextID
         }
-        return ObservationToken { [weak self] in _ = self?.state.withLock { $0.observers.removeValue(forKey: id) } }
+        // Strong (see `subscribe`): the token keeps the broker alive, the broker does not hold the token.
+        return ObservationToken { [self] in _ = state.withLock { $0.observers.removeValue(forKey: id) } }
     }
 
     // MARK: Internals for the fault extension
@@ -326,11 +331,10 @@ public final class ObservationToken: Sendable {
     public func cancel() async { await cancellation.run() }
 }
 
-/// Settles a member's deliveries through its broker. Deliveries hold this rather than the broker: the
-/// broker is also referenced weakly (by its streams' close actions and observation tokens), which moves its
-/// reference counts to a side table where every retain and release is slower, once per delivery copy.
-/// Holding the broker strongly ties it to the member only while the member is attached: closing or
-/// dropping the stream, or shutting the transport down, detaches it.
+/// Settles a member's deliveries through its broker. Deliveries hold this rather than the broker, so the
+/// reference count every delivery copy changes is the member's own, not one that every member and core
+/// shares. It holds the broker strongly only while the member is attached: closing or dropping the
+/// stream, or shutting the transport down, detaches it.
 final class MemberSettler: DeliverySettler {
     let broker: MemoryBroker
 

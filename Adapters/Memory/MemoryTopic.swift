@@ -185,43 +185,33 @@ struct MemoryTopic {
         baseOffset = mark
     }
 
-    /// Puts back a group taken out while it changed; a private group goes with its last member.
-    mutating func putBack(_ group: MemoryGroup) {
-        groups[group.name] = group.isPrivate && group.members.isEmpty ? nil : group
+    /// Puts back a group taken out while it changed; a private group goes with its last member. Takes the
+    /// group over: a copy would retain (and later release) every one of its books, once per settlement.
+    mutating func putBack(_ group: consuming MemoryGroup) {
+        let name = group.name
+        if group.isPrivate && group.members.isEmpty {
+            groups[name] = nil
+        } else {
+            groups[name] = consume group
+        }
     }
 
     /// Picks the next offset `group` may receive, or `nil`: per ordering key only the oldest waiting
     /// message is eligible and only when no message of that key is in flight; among eligible messages the
     /// highest priority wins, then the lowest offset. Moves the cursor and `waiting` accordingly.
     func takeNext(for group: inout MemoryGroup) -> Int64? {
-        var seenKeys: Set<String> = []
-        var best: (offset: Int64, priority: UInt8, fromWaiting: Int?)?
-
-        func consider(_ offset: Int64, waitingIndex: Int?) -> Bool {
-            let (orderingKey, priority) = orderingKeyAndPriority(at: offset)
-            if let key = orderingKey {
-                let blocked = seenKeys.contains(key) || group.keysInFlight[key] != nil
-                seenKeys.insert(key)
-                if blocked { return false }
-            }
-            if priority > best?.priority ?? 0 || best == nil {
-                best = (offset, priority, waitingIndex)
-            }
-            // Without priorities the first eligible message wins; with them, only a 9 ends the search.
-            return !hasPriorities || priority == Envelope.maxPriority
-        }
-
+        var pick = Pick()
         var done = false
         for (index, offset) in group.waiting.enumerated() where !done {
-            done = consider(offset, waitingIndex: index)
+            done = consider(offset, waitingIndex: index, for: group, into: &pick)
         }
         var offset = group.cursor
         let limit = min(endOffset, group.cursor + Self.scanWindow)
         while !done, offset < limit {
-            done = consider(offset, waitingIndex: nil)
+            done = consider(offset, waitingIndex: nil, for: group, into: &pick)
             offset += 1
         }
-        guard let chosen = best else { return nil }
+        guard let chosen = pick.best else { return nil }
         if let index = chosen.fromWaiting {
             group.waiting.remove(at: index)
         } else {
@@ -230,5 +220,28 @@ struct MemoryTopic {
             group.cursor = chosen.offset + 1
         }
         return chosen.offset
+    }
+
+    /// What ``takeNext(for:)`` found so far. A struct passed along rather than variables a nested function
+    /// captures: captured variables are checked for exclusive access at run time, on every message.
+    private struct Pick {
+        var seenKeys: Set<String> = []
+        var best: (offset: Int64, priority: UInt8, fromWaiting: Int?)?
+    }
+
+    /// Looks at `offset` for ``takeNext(for:)``, recording it in `pick` when it is eligible and better;
+    /// returns whether the search can stop.
+    private func consider(_ offset: Int64, waitingIndex: Int?, for group: MemoryGroup, into pick: inout Pick) -> Bool {
+        let (orderingKey, priority) = orderingKeyAndPriority(at: offset)
+        if let key = orderingKey {
+            let blocked = pick.seenKeys.contains(key) || group.keysInFlight[key] != nil
+            pick.seenKeys.insert(key)
+            if blocked { return false }
+        }
+        if priority > pick.best?.priority ?? 0 || pick.best == nil {
+            pick.best = (offset, priority, waitingIndex)
+        }
+        // Without priorities the first eligible message wins; with them, only a 9 ends the search.
+        return !hasPriorities || priority == Envelope.maxPriority
     }
 }

@@ -2,14 +2,14 @@ import Synchronization
 
 /// Runs an async action at most once, however many callers race to run it; later callers wait for it.
 public final class OnceAction: Sendable {
-    private let action: @Sendable () async -> Void
-    private let started = Atomic<Bool>(false)
+    /// Taken out by the first run, so what it captured is released once it has run.
+    private let action: Mutex<(@Sendable () async -> Void)?>
     private let done = Latch()
 
-    public init(_ action: @escaping @Sendable () async -> Void) { self.action = action }
+    public init(_ action: @escaping @Sendable () async -> Void) { self.action = Mutex(action) }
 
     public func run() async {
-        if started.exchange(true, ordering: .acquiringAndReleasing) {
+        guard let action = action.withLock({ $0.take() }) else {
             await done.wait()
             return
         }

@@ -42,11 +42,13 @@ struct BrokerLifetimeTests {
             held = try await deliveries.next()
             await transport.shutdown()
         }
-        // The delivery holds its broker (its settlement must reach it); letting it go frees the broker.
+        // The delivery holds its broker (its settlement must reach it); letting it go frees the broker once
+        // the stream's close (a task of its own, started when the stream was let go) has run.
         #expect(watch.broker != nil)
         let error = await courierError { try await held?.ack() }
         #expect(error?.code == .invalidSettlement)
         held = nil
+        for _ in 0..<200 where watch.broker != nil { try await Task.sleep(for: .milliseconds(5)) }
         #expect(watch.broker == nil)
     }
 }
