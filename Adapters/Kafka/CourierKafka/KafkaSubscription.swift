@@ -13,13 +13,14 @@ import Synchronization
 final class KafkaSubscription: Sendable {
     /// One assignment of one partition to this member: which of its offsets were read and settled. A new
     /// one per assignment, so settling a delivery from an earlier assignment never stores an offset for
-    /// the current one. Its fields are only touched under the subscription's state lock.
+    /// the current one. Its fields are only touched under the subscription's state lock (so the run-time
+    /// exclusivity check, two per message otherwise, is left out).
     final class Assignment: @unchecked Sendable {
         let location: KafkaPartition
-        var progress = KafkaPartitionProgress()
-        var revoked = false
+        @exclusivity(unchecked) var progress = KafkaPartitionProgress()
+        @exclusivity(unchecked) var revoked = false
         /// The commit point settlements moved, until the poll thread stores it.
-        var toStore: Int64?
+        @exclusivity(unchecked) var toStore: Int64?
 
         init(_ location: KafkaPartition) { self.location = location }
     }
@@ -70,6 +71,8 @@ final class KafkaSubscription: Sendable {
     /// librdkafka's `queued.max.messages.kbytes` in bytes: at this much queued payload it stops fetching too.
     let queuedMaxBytes: Int
     let consumer: RDKafkaConsumer
+    /// Holds this subscription for the consumer's rebalance callback until ``disconnectRelay()``.
+    private let rebalanceRelay: KafkaRebalanceRelay
     let state = Mutex(State())
     /// Signalled when a hand-off drains the buffer while the poll thread waits for room.
     private let roomSignal = DispatchSemaphore(value: 0)
@@ -93,6 +96,7 @@ final class KafkaSubscription: Sendable {
         self.logger = transport.context.logger
         self.bufferLimit = max(transport.properties.consumerBuffer, subscription.prefetch)
         let relay = KafkaRebalanceRelay()
+        rebalanceRelay = relay
         let context = RDKafkaClientContext(name: transport.name, logger: transport.context.logger) { relay.relay($0) }
         let properties = transport.properties.consumer(group: group)
         queuedMinMessages = max(1, properties["queued.min.messages"].flatMap(Int.init) ?? 100_000)
@@ -103,6 +107,7 @@ final class KafkaSubscription: Sendable {
             try consumer.subscribe([subscription.topic] + (retryTopic.map { [$0] } ?? []))
         } catch {
             consumer.close()
+            relay.disconnect()
             throw error.from(transport: transport.name)
         }
     }
@@ -117,7 +122,10 @@ final class KafkaSubscription: Sendable {
                 await close()
                 onClose()
             },
-            onDemand: { [weak self] in self?.handOut() }
+            // Strong, as is the poll thread's hold: a weak reference would move this object's reference
+            // counts to a side table, slower for every retain (one per settlement at least). The cycle
+            // through the continuation ends when the poll loop lets the continuation go.
+            onDemand: { [self] in handOut() }
         )
         state.withLock { state in
             state.continuation = continuation
@@ -141,6 +149,7 @@ final class KafkaSubscription: Sendable {
             // Never started (the transport shut down while subscribing): nothing was handed out.
             if !closedWithoutPolling.exchange(true, ordering: .acquiringAndReleasing) {
                 consumer.close()
+                rebalanceRelay.disconnect()
                 finished.open()
             }
             await finished.wait()
@@ -235,6 +244,8 @@ final class KafkaSubscription: Sendable {
         wakeUps.wait()
         consumer.commit()
         consumer.close()
+        // After the close: leaving the group runs the revoke callback.
+        rebalanceRelay.disconnect()
         continuation?.finish()
         finished.open()
     }
@@ -599,11 +610,14 @@ final class KafkaSubscription: Sendable {
     }
 }
 
-/// Lets the rebalance callback reach a subscription that is created after its consumer's context.
+/// Lets the rebalance callback reach a subscription that is created after its consumer's context. It
+/// holds the subscription strongly (a weak reference would put the subscription's reference counts in a
+/// side table, slower for every retain), so the subscription disconnects it once its consumer is closed:
+/// subscription, consumer, context and relay form a cycle until then.
 final class KafkaRebalanceRelay: Sendable {
-    private struct Target { weak var subscription: KafkaSubscription? }
-    private let target = Mutex(Target())
+    private let target = Mutex<KafkaSubscription?>(nil)
 
-    func connect(_ subscription: KafkaSubscription) { target.withLock { $0.subscription = subscription } }
-    func relay(_ event: RDKafkaRebalance) { target.withLock { $0.subscription }?.rebalanced(event) }
+    func connect(_ subscription: KafkaSubscription) { target.withLock { $0 = subscription } }
+    func disconnect() { target.withLock { $0 = nil } }
+    func relay(_ event: RDKafkaRebalance) { target.withLock { $0 }?.rebalanced(event) }
 }
