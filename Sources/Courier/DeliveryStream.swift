@@ -140,11 +140,12 @@ final class DeliveryReader: Sendable {
 /// The deliveries one iterator took from the buffer in a batch and has not returned yet. When the
 /// iterator is let go with some left (a `for try await` loop that ends with `break`), they go back to the
 /// front of the buffer for the next iterator, instead of staying out unsettled and holding prefetch.
-/// Used by one iterating task at a time, as the iterator is.
+/// Used by one iterating task at a time, as the iterator is (so the run-time exclusivity check, two per
+/// delivery read, is left out).
 final class UnreadDeliveries {
     private let buffer: DeliveryBuffer
-    var batch: [Delivery] = []
-    var position = 0
+    @exclusivity(unchecked) var batch: [Delivery] = []
+    @exclusivity(unchecked) var position = 0
 
     init(buffer: DeliveryBuffer) { self.buffer = buffer }
 
