@@ -219,7 +219,8 @@ public final class MemoryBroker: Sendable {
         _ offset: Int64, of topicName: String, topic: MemoryTopic, group: inout MemoryGroup,
         member memberIndex: Int, in state: inout BrokerState
     ) -> Bool {
-        let member = group.members[memberIndex]
+        // The member's fields are read in place: a copy of the member retains and releases each of them.
+        let memberID = group.members[memberIndex].id
         let envelope = topic.message(at: offset, for: group)
         let count = (group.deliveryCounts[offset] ?? 0) + 1
         state.nextID += 1
@@ -228,27 +229,27 @@ public final class MemoryBroker: Sendable {
             envelope: envelope,
             deliveryCount: count,
             source: DeliverySource(
-                transport: member.transportName, topic: topicName,
+                transport: group.members[memberIndex].transportName, topic: topicName,
                 group: group.isPrivate ? nil : group.name, offset: offset
             ),
             tag: tag,
-            settler: member.settler
+            settler: group.members[memberIndex].settler
         )
-        let (result, wakeUp) = member.continuation.yieldWakingLater(delivery)
+        let (result, wakeUp) = group.members[memberIndex].continuation.yieldWakingLater(delivery)
         if let wakeUp { state.wakeUps.append(wakeUp) }
         if case .terminated = result {
             // The subscriber stopped iterating before its close ran (that runs in a task of its own and
             // will then find no member to detach), so detach it fully here: its unsettled deliveries go
             // back in line too, or they would stay in flight for good and block their ordering keys.
-            for (tag, unsettled) in group.inFlight where unsettled.member == member.id { state.tags[tag] = nil }
-            group.returnInFlight { $0.member == member.id }
+            for (tag, unsettled) in group.inFlight where unsettled.member == memberID { state.tags[tag] = nil }
+            group.returnInFlight { $0.member == memberID }
             group.requeue(offset)
             group.members.remove(at: memberIndex)
             group.nextMember = 0
             return false
         }
         group.deliveryCounts[offset] = count
-        group.track(tag: tag, InFlightDelivery(offset: offset, member: member.id, key: envelope.orderingKey))
+        group.track(tag: tag, InFlightDelivery(offset: offset, member: memberID, key: envelope.orderingKey))
         group.members[memberIndex].inFlight += 1
         group.passTurn(after: memberIndex)
         state.tags[tag] = (topicName, group.name)
