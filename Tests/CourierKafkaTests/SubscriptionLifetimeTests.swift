@@ -6,8 +6,17 @@ import Testing
 /// once closed (and its deliveries let go) the subscription must be freed.
 @Suite("Kafka subscription lifetime", .timeLimit(.minutes(2)))
 struct SubscriptionLifetimeTests {
+    /// Makes the subscription under test and watches it without keeping it alive.
     final class Watch: @unchecked Sendable {
         weak var subscription: KafkaSubscription?
+
+        func subscribe(_ transport: KafkaTransport, group: String) throws -> KafkaSubscription {
+            let subscription = try KafkaSubscription(
+                subscription: Subscription(topic: "lifetime", group: group), retryTopic: nil, transport: transport
+            )
+            self.subscription = subscription
+            return subscription
+        }
     }
 
     @Test func aClosedSubscriptionIsFreedOnceItsDeliveriesAreLetGo() async throws {
@@ -15,10 +24,7 @@ struct SubscriptionLifetimeTests {
         let transport = try await cluster.transport()
         let watch = Watch()
         do {
-            let subscription = try KafkaSubscription(
-                subscription: Subscription(topic: "lifetime", group: "lifetime-group"), retryTopic: nil, transport: transport
-            )
-            watch.subscription = subscription
+            let subscription = try watch.subscribe(transport, group: "lifetime-group")
             let stream = subscription.start(onClose: {})
             _ = try await transport.publish(Envelope(topic: "lifetime", text: "m1"))
             let received = try await receive(stream, count: 1)
@@ -35,11 +41,7 @@ struct SubscriptionLifetimeTests {
         let transport = try await cluster.transport()
         let watch = Watch()
         do {
-            let subscription = try KafkaSubscription(
-                subscription: Subscription(topic: "lifetime", group: "never-started"), retryTopic: nil, transport: transport
-            )
-            watch.subscription = subscription
-            await subscription.close()
+            try await watch.subscribe(transport, group: "never-started").close()
         }
         #expect(watch.subscription == nil, "the never-started subscription is still alive: a reference cycle was not broken")
         await cluster.close()

@@ -5,23 +5,16 @@ import Testing
 /// A child started with ``ChildProcessLaunch/closeInheritedDescriptors(in:)`` keeps none of this process's
 /// descriptors above standard error: a pipe of ours ends when we close our end, whatever the child does.
 @Suite struct ChildProcessLaunchTests {
-    @Test func aChildStartedWithTheActionDoesNotHoldOurPipeOpen() throws {
+    /// With the action the child does not hold our pipe; without it (the control, so the check can fail) it does.
+    @Test(arguments: [true, false])
+    func aChildHoldsOurPipeOpenOnlyWithoutTheAction(closingInherited: Bool) throws {
         let (readEnd, writeEnd) = try PipeEnds.make()
         defer { close(readEnd) }
-        let child = try spawnSleep(closingInherited: true)
+        let child = try spawnSleep(closingInherited: closingInherited)
         defer { stop(child) }
         close(writeEnd)
-        #expect(PipeEnds.endOfInput(readEnd, within: .seconds(2)), "the child still holds the pipe's write end")
-    }
-
-    /// The control: without the action the child keeps the write end, so the check above can fail.
-    @Test func withoutTheActionTheChildHoldsOurPipeOpen() throws {
-        let (readEnd, writeEnd) = try PipeEnds.make()
-        defer { close(readEnd) }
-        let child = try spawnSleep(closingInherited: false)
-        defer { stop(child) }
-        close(writeEnd)
-        #expect(!PipeEnds.endOfInput(readEnd, within: .milliseconds(300)))
+        let ended = PipeEnds.endOfInput(readEnd, within: closingInherited ? .seconds(2) : .milliseconds(300))
+        #expect(ended == closingInherited, "closing inherited descriptors: \(closingInherited), end of input seen: \(ended)")
     }
 
     private func spawnSleep(closingInherited: Bool) throws -> pid_t {
