@@ -7,7 +7,9 @@ import Foundation
 /// 2.0.2's mock cluster (``CourierKafka``'s `KafkaMockCluster`) closes a broker's listener when the broker
 /// goes down and binds its port again at once; when that bind fails it aborts the whole process. A process
 /// that sets mock brokers down while it starts child processes (a test run, say) starts them through
-/// ``run(_:)``; the mock cluster sets brokers down inside ``excludingLaunches(_:)``.
+/// ``run(_:)``; the mock cluster sets brokers down inside ``excludingLaunches(_:)``. A child started with
+/// `posix_spawn` should also keep none of those descriptors once it runs (``closeInheritedDescriptors(in:)``;
+/// Foundation's `Process` closes them itself).
 public enum ChildProcessLaunch {
     /// One lock for both sides: a launch takes milliseconds, and so does setting a broker down.
     private static let gate = NSLock()

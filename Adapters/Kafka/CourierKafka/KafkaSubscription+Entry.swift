@@ -61,8 +61,8 @@ extension KafkaSubscription {
     /// What the entries of one poll turn share: their subscription and its names. Every entry holds the
     /// strings of its source, and retaining and releasing one shared object for every message, on the
     /// poll thread while reading and on the handler's thread while dropping deliveries, makes the two
-    /// cores fight over its reference count. Per turn, the poll thread alone counts its references: it makes the entries
-    /// and, through ``releaseRetired(_:)``, usually frees them.
+    /// cores fight over its reference count. Per turn, the poll thread alone counts its references: it
+    /// makes the entries and, through ``releaseRetired(_:)``, usually frees them.
     final class ReadTurn: Sendable {
         let subscription: KafkaSubscription
         let transport: String

@@ -71,7 +71,7 @@ final class KafkaSubscription: Sendable {
     /// librdkafka's `queued.max.messages.kbytes` in bytes: at this much queued payload it stops fetching too.
     let queuedMaxBytes: Int
     let consumer: RDKafkaConsumer
-    /// Holds this subscription for the consumer's rebalance callback until ``disconnectRelay()``.
+    /// Holds this subscription for the consumer's rebalance callback until the consumer is closed.
     private let rebalanceRelay: KafkaRebalanceRelay
     let state = Mutex(State())
     /// Signalled when a hand-off drains the buffer while the poll thread waits for room.
