@@ -22,14 +22,17 @@ public final class OnceAction: Sendable {
 /// Transports use it to implement ``Transport/waitUntilShutdown()``.
 public final class Latch: Sendable {
     private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    /// `state.isOpen`, readable without the lock: consumers check it once per message on every core.
+    private let opened = Atomic<Bool>(false)
 
     public init() {}
 
-    public var isOpen: Bool { state.withLock { $0.isOpen } }
+    public var isOpen: Bool { opened.load(ordering: .acquiring) }
 
     public func open() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.isOpen = true
+            opened.store(true, ordering: .releasing)
             defer { state.waiters = [] }
             return state.waiters
         }

@@ -47,6 +47,10 @@ public final class CircuitBreaker: Sendable {
     public let configuration: CircuitBreakerConfiguration
     private let clock: any CourierClock
     private let state: Mutex<BreakerState>
+    /// The generation while the breaker is closed or disabled (every call passes), else -1: ``acquire()``
+    /// reads it without the lock, which pipelines take for every message from every core. Written under the
+    /// lock by each transition.
+    private let passingGeneration = Atomic<Int>(0)
     private let observers = Mutex<[UInt64: @Sendable (Transition) -> Void]>([:])
 
     private struct BreakerState {
@@ -87,6 +91,8 @@ public final class CircuitBreaker: Sendable {
     /// Takes a permit, or throws ``CourierError/Code/circuitOpen`` saying until when calls are refused.
     public func acquire() throws(CourierError) -> Permit {
         let now = clock.now()
+        let passing = passingGeneration.load(ordering: .acquiring)
+        if passing >= 0 { return Permit(started: now, generation: passing) }
         var transitions: [Transition] = []
         defer { publish(transitions) }
         return try state.withLock { state throws(CourierError) -> Permit in
@@ -245,6 +251,7 @@ public final class CircuitBreaker: Sendable {
         let transition = Transition(breaker: name, from: state.state, to: next, at: now, reason: reason)
         state.state = next
         state.generation += 1
+        passingGeneration.store(next == .closed || next == .disabled ? state.generation : -1, ordering: .releasing)
         state.openUntil = nil
         state.halfOpenIssued = 0
         state.halfOpen = SlidingWindow.Totals()
