@@ -39,6 +39,38 @@ struct GracefulShutdownTests {
         #expect(staying.statistics.consumed == 1)
     }
 
+    @Test("shutdown waits for every busy handler, the last one included, and each message is acked once")
+    func drainWaitsForTheLastBusyHandler() async throws {
+        let fixture = try await ConsumerFixture()
+        let started = Probe<Set<String>>([])
+        let gates = ["a": Latch(), "b": Latch(), "c": Latch()]
+        let configuration = ConsumerConfiguration(topic: "jobs", group: "workers", concurrency: 3, shutdownGracePeriod: .seconds(10))
+        let consumer = try Consumer(transports: [fixture.transport], configuration: configuration, clock: fixture.clock) { message in
+            _ = started.update { $0.insert(message.envelope.id) }
+            await gates[message.envelope.id]?.wait()
+        }
+        let running = RunningConsumer(consumer)
+        for id in ["a", "b", "c"] { try await fixture.publish(id) }
+        try await started.waitUntil("three handlers running") { $0 == ["a", "b", "c"] }
+        let returned = Latch()
+        Task {
+            await running.task.value
+            returned.open()
+        }
+
+        await consumer.shutdown()
+        gates["a"]?.open()
+        gates["c"]?.open()
+        try await fixture.harness.waitUntil("a and c acked") { Set($0.ackedIDs(topic: "jobs")) == ["a", "c"] }
+        #expect(!returned.isOpen, "run() returned while b's handler still ran")
+        #expect(fixture.broker.unsettledCount(topic: "jobs") == 1, "b is still its handler's, not handed back")
+        gates["b"]?.open()
+        await returned.wait()
+        #expect(Set(fixture.harness.record.ackedIDs(topic: "jobs")) == ["a", "b", "c"])
+        #expect(["a", "b", "c"].map { fixture.deliveries(of: $0).count } == [1, 1, 1])
+        #expect(consumer.statistics.consumed == 3)
+    }
+
     @Test("a handler that outlives the grace period is cancelled and its message goes to the next consumer")
     func outlivesGracePeriod() async throws {
         let fixture = try await ConsumerFixture()

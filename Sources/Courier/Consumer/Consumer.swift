@@ -3,13 +3,22 @@ import Synchronization
 
 /// A message as a handler sees it.
 public struct IncomingMessage: Sendable {
-    public let envelope: Envelope
+    /// Read from the delivery when asked: copying a source costs a reference count per string, and most
+    /// handlers never look at it.
+    private let delivery: Delivery
+    public var envelope: Envelope { delivery.envelope }
     /// Where it came from (transport, topic, group, partition, offset).
-    public let source: DeliverySource
+    public var source: DeliverySource { delivery.source }
     /// Delayed redeliveries it has had so far (from the `courier-attempt` header).
     public let redeliveries: Int
     /// Handler runs in this delivery, this one included.
     public let attempt: Int
+
+    init(delivery: Delivery, redeliveries: Int, attempt: Int) {
+        self.delivery = delivery
+        self.redeliveries = redeliveries
+        self.attempt = attempt
+    }
 }
 
 /// Something the consumer did that an operator may want to know about.
@@ -38,6 +47,8 @@ public final class Consumer: Sendable {
     /// The breaker around the handler, when configured.
     public let handlerBreaker: CircuitBreaker?
     private let store: (any IdempotencyStore)?
+    /// `store` when it is the in-memory one, which answers without an async call.
+    private let memoryStore: MemoryIdempotencyStore?
     private let deadLetterProducer: Producer?
     private let clock: any CourierClock
     private let logger: any CourierLogger
@@ -45,12 +56,12 @@ public final class Consumer: Sendable {
     private let queue: DeliveryQueue
     private let lanes = KeyedLanes()
     private let counters = ConsumerCounters()
-    /// Tokens for this consumer's idempotency claims: a random base (other consumers sharing the store)
-    /// plus a counter (this consumer's own claims), so a release frees only the claim it took.
+    /// The base of this consumer's idempotency holder tokens (random: other consumers share the store).
     private let holderBase = UInt64.random(in: 1...UInt64.max)
-    private let holderSequence = Atomic<UInt64>(0)
-    /// Handlers running now; shutdown waits for this to reach zero before closing subscriptions.
-    private let inFlight = Atomic<Int>(0)
+    /// Workers not yet returned. Once the queue is closed a worker returns after its current message, so
+    /// shutdown's drain waits for this to reach zero. Counted per worker, not per message: a count of
+    /// running handlers would be a shared write twice per message from every core.
+    private let runningWorkers = Atomic<Int>(0)
     private let state = Mutex(ConsumerState())
     private let stopRequested = Latch()
     /// Metric handlers per transport (same order) and trace propagation, when an ``Observability`` was given.
@@ -60,8 +71,8 @@ public final class Consumer: Sendable {
         var streams: [UInt64: DeliveryStream] = [:]
         var nextStream: UInt64 = 0
         var observers: [@Sendable (ConsumerEvent) -> Void] = []
-        var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var nextIdleWaiter: UInt64 = 0
+        var drainWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextDrainWaiter: UInt64 = 0
     }
 
     /// - Parameters:
@@ -91,6 +102,7 @@ public final class Consumer: Sendable {
         self.transports = transports
         self.configuration = configuration
         self.store = configuration.guarantee == .atMostOnce ? nil : idempotencyStore
+        memoryStore = self.store as? MemoryIdempotencyStore
         self.deadLetterProducer = deadLetterProducer
         self.clock = clock
         self.logger = RedactingLogger(logger is SilentLogger ? (observability?.logger ?? logger) : logger)
@@ -123,8 +135,9 @@ public final class Consumer: Sendable {
                 }
                 // A fixed set of workers, not a task per message: a busy consumer takes the next delivery
                 // without suspending or allocating.
-                for _ in 0..<configuration.concurrency {
-                    group.addTask { await self.work(); return true }
+                runningWorkers.store(configuration.concurrency, ordering: .releasing)
+                for worker in 0..<configuration.concurrency {
+                    group.addTask { await self.work(HolderSequence(base: self.holderBase, worker: worker)); return true }
                 }
                 group.addTask {
                     await self.stopRequested.wait()
@@ -162,11 +175,12 @@ public final class Consumer: Sendable {
         stopRequested.open()
     }
 
-    /// True once no handler runs; false when `grace` passed first (or the task was cancelled).
+    /// True once every worker has returned (no handler runs); false when `grace` passed first (or the task
+    /// was cancelled).
     private func drain(within grace: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { race in
             race.addTask {
-                await self.waitUntilIdle()
+                await self.waitForWorkers()
                 return !Task.isCancelled
             }
             race.addTask {
@@ -179,33 +193,31 @@ public final class Consumer: Sendable {
         }
     }
 
-    private func waitUntilIdle() async {
+    private func waitForWorkers() async {
         let id = state.withLock { state -> UInt64 in
-            state.nextIdleWaiter += 1
-            return state.nextIdleWaiter
+            state.nextDrainWaiter += 1
+            return state.nextDrainWaiter
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let idle = state.withLock { state -> Bool in
-                    if inFlight.load(ordering: .acquiring) == 0 || Task.isCancelled { return true }
-                    state.idleWaiters[id] = continuation
+                    if runningWorkers.load(ordering: .acquiring) == 0 || Task.isCancelled { return true }
+                    state.drainWaiters[id] = continuation
                     return false
                 }
                 if idle { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.idleWaiters.removeValue(forKey: id) }?.resume()
+            state.withLock { $0.drainWaiters.removeValue(forKey: id) }?.resume()
         }
     }
 
-    private func handlerFinished() {
-        observed?.inFlight.add(-1)
-        // The lock is taken only when the consumer goes idle: a drain registers under it after reading
-        // the count, so it either sees zero or is found here.
-        guard inFlight.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+    private func workerReturned() {
+        // A drain registers under the lock after reading the count, so it either sees zero or is found here.
+        guard runningWorkers.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            defer { state.idleWaiters = [:] }
-            return Array(state.idleWaiters.values)
+            defer { state.drainWaiters = [:] }
+            return Array(state.drainWaiters.values)
         }
         waiters.forEach { $0.resume() }
     }
@@ -253,32 +265,39 @@ public final class Consumer: Sendable {
     }
 
     /// One worker: takes deliveries until the queue closes.
-    private func work() async {
-        while let delivery = await queue.pop() {
-            if isStopping { continue }
-            inFlight.add(1, ordering: .acquiringAndReleasing)
+    private func work(_ holders: consuming HolderSequence) async {
+        defer { workerReturned() }
+        while true {
+            // A queued delivery is taken with a plain call; only an empty queue costs an async one.
+            var next = queue.popReady()
+            if next == nil { next = .some(await queue.pop()) }
+            guard let delivery = next ?? nil else { return }
+            // The latch alone: cancelling ``run()`` opens it too, and `Task.isCancelled` costs an atomic
+            // read of the task's status per message.
+            if stopRequested.isOpen { continue }
             observed?.inFlight.add(1)
-            await dispatch(delivery)
-            handlerFinished()
+            await dispatch(delivery, holders: &holders)
+            observed?.inFlight.add(-1)
         }
     }
 
     /// Runs the delivery now, or queues it behind the one running for its key.
-    private func dispatch(_ delivery: Delivery) async {
+    @inline(__always)
+    private func dispatch(_ delivery: Delivery, holders: inout HolderSequence) async {
         guard configuration.keepOrderPerKey, let key = delivery.envelope.orderingKey else {
-            return await process(delivery)
+            return await process(delivery, holders: &holders)
         }
         guard lanes.enter(key, with: delivery) else { return }
         var next: Delivery? = delivery
         while let current = next {
-            await process(current)
+            await process(current, holders: &holders)
             next = lanes.next(key)
         }
     }
 
     // MARK: One message
 
-    private func process(_ delivery: Delivery) async {
+    private func process(_ delivery: Delivery, holders: inout HolderSequence) async {
         let envelope = delivery.envelope
         // Most messages carry no headers: skip the two string-keyed lookups then.
         let redeliveries = envelope.headers.isEmpty ? 0 : Int(envelope.headers[CourierHeader.attempt] ?? "") ?? 0
@@ -286,10 +305,11 @@ public final class Consumer: Sendable {
         if configuration.guarantee == .atMostOnce {
             return await processAtMostOnce(delivery, redeliveries: redeliveries)
         }
-        let holder = nextHolder()
+        // Holders tell idempotency claims apart; without a store there is nothing to claim.
+        let holder = store == nil ? IdempotencyHolder.anyone : holders.next()
         if let store {
             do {
-                switch try await store.claim(envelope.idempotencyKey, lease: configuration.idempotencyLease, holder: holder) {
+                switch try await claim(envelope.idempotencyKey, holder: holder, in: store) {
                 case .completed:
                     try await delivery.ack()
                     counters.duplicatesDropped.increment()
@@ -316,11 +336,11 @@ public final class Consumer: Sendable {
                 return
             }
             do {
-                try await observedHandler(IncomingMessage(envelope: envelope, source: delivery.source, redeliveries: redeliveries, attempt: attempt))
+                try await runHandler(IncomingMessage(delivery: delivery, redeliveries: redeliveries, attempt: attempt))
                 if let permit { handlerBreaker?.recordSuccess(permit) }
                 if let store {
                     do {
-                        try await store.complete(envelope.idempotencyKey)
+                        try await complete(envelope.idempotencyKey, in: store)
                     } catch {
                         // The effect happened: ack anyway, but say that a twin may run again after the lease.
                         logger.info("idempotency store could not mark \(envelope.idempotencyKey) done (\(error)); a duplicate arriving after the lease may run again")
@@ -383,7 +403,7 @@ public final class Consumer: Sendable {
         // Acked first: if the ack does not go through, the message comes again, so do not run it now.
         guard (try? await delivery.ack()) != nil else { return }
         do {
-            try await observedHandler(IncomingMessage(envelope: delivery.envelope, source: delivery.source, redeliveries: redeliveries, attempt: 1))
+            try await runHandler(IncomingMessage(delivery: delivery, redeliveries: redeliveries, attempt: 1))
             counters.consumed.increment()
             metrics(delivery)?.consumed.increment(by: 1)
         } catch {
@@ -424,15 +444,22 @@ public final class Consumer: Sendable {
         try? await delivery.nack(requeue: true)
     }
 
-    private func release(_ envelope: Envelope, holder: IdempotencyHolder) async {
-        if let store { try? await store.release(envelope.idempotencyKey, holder: holder) }
+    /// Claims `key`; the memory store answers through a plain call (no async call per message).
+    @inline(__always)
+    private func claim(_ key: String, holder: IdempotencyHolder, in store: any IdempotencyStore) async throws -> IdempotencyClaim {
+        if let memoryStore { return memoryStore.claimImmediately(key, lease: configuration.idempotencyLease, holder: holder) }
+        return try await store.claim(key, lease: configuration.idempotencyLease, holder: holder)
     }
 
-    private func nextHolder() -> IdempotencyHolder {
-        // Never 0, which is ``IdempotencyHolder/anyone``.
-        let sequence = holderSequence.add(1, ordering: .relaxed).newValue
-        let token = holderBase &+ sequence
-        return IdempotencyHolder(token: token == 0 ? 1 : token)
+    /// Marks `key` done; the memory store through a plain call.
+    @inline(__always)
+    private func complete(_ key: String, in store: any IdempotencyStore) async throws {
+        if let memoryStore { return memoryStore.completeImmediately(key) }
+        try await store.complete(key)
+    }
+
+    private func release(_ envelope: Envelope, holder: IdempotencyHolder) async {
+        if let store { try? await store.release(envelope.idempotencyKey, holder: holder) }
     }
 
     private enum Admission {
@@ -443,12 +470,19 @@ public final class Consumer: Sendable {
     }
 
     /// Waits while the handler breaker refuses calls (consumption pauses: no slot frees, nothing is pulled).
+    @inline(__always)
     private func admitThroughBreaker() async -> Admission {
         guard let handlerBreaker else { return .admitted(nil) }
+        // A breaker that admits answers through a plain call; only a refusing one costs an async call.
+        if let permit = try? handlerBreaker.acquire() { return .admitted(permit) }
+        return await waitForAdmission(handlerBreaker)
+    }
+
+    private func waitForAdmission(_ handlerBreaker: CircuitBreaker) async -> Admission {
         while true {
-            if let permit = try? handlerBreaker.acquire() { return .admitted(permit) }
             if isStopping { return .stopped }
             try? await clock.sleep(for: min(handlerBreaker.configuration.openDuration, .milliseconds(100)))
+            if let permit = try? handlerBreaker.acquire() { return .admitted(permit) }
         }
     }
 
@@ -472,10 +506,15 @@ public final class Consumer: Sendable {
         observed?.instruments(for: delivery.source.transport)
     }
 
+    /// Runs the handler; with an ``Observability``, inside the message's trace context and timed.
+    @inline(__always)
+    private func runHandler(_ message: IncomingMessage) async throws {
+        if let observed { try await observedHandler(message, observed) } else { try await handler(message) }
+    }
+
     /// Runs the handler inside the message's trace context (so what it publishes continues the trace) and
     /// times it.
-    private func observedHandler(_ message: IncomingMessage) async throws {
-        guard let observed else { return try await handler(message) }
+    private func observedHandler(_ message: IncomingMessage, _ observed: ObservedConsumer) async throws {
         let latency = observed.instruments(for: message.source.transport)?.handlerLatency
         let started = ContinuousClock.now
         defer { latency?.record(ContinuousClock.now - started) }

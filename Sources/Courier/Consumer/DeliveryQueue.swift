@@ -39,13 +39,20 @@ final class DeliveryQueue: Sendable {
         for (worker, delivery) in handoffs { worker.resume(returning: delivery) }
     }
 
+    /// The next delivery if one is queued (`.some(nil)` once the queue is closed), without suspending;
+    /// `nil` when the worker has to wait in ``pop()``. A synchronous call: workers try it first because an
+    /// async call costs a frame and an executor check even when it does not suspend.
+    func popReady() -> Delivery?? {
+        let (ready, readers) = state.withLock { state in (Self.takeReady(&state), takeReadersIfLow(&state)) }
+        readers.forEach { $0.resume() }
+        return ready
+    }
+
     /// The next delivery, waiting only when none is queued; `nil` once the queue is closed.
     func pop() async -> Delivery? {
         // Taken without a continuation when one is ready: even a continuation resumed at once suspends the
         // task and schedules it again, a task switch per message.
-        let (ready, readers) = state.withLock { state in (Self.takeReady(&state), takeReadersIfLow(&state)) }
-        readers.forEach { $0.resume() }
-        if let ready { return ready }
+        if let ready = popReady() { return ready }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Delivery?, Never>) in
             let ready = state.withLock { state -> Delivery?? in
                 if let ready = Self.takeReady(&state) { return ready }

@@ -31,6 +31,15 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     public func claim(_ key: String, lease: Duration, holder: IdempotencyHolder) async throws -> IdempotencyClaim {
+        claimImmediately(key, lease: lease, holder: holder)
+    }
+
+    public func complete(_ key: String) async throws {
+        completeImmediately(key)
+    }
+
+    /// ``claim(_:lease:holder:)`` without the async call (the consumer's per-message path).
+    func claimImmediately(_ key: String, lease: Duration, holder: IdempotencyHolder) -> IdempotencyClaim {
         let now = clock.now()
         return state.withLock { state in
             switch state.entries[key] {
@@ -43,7 +52,8 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         }
     }
 
-    public func complete(_ key: String) async throws {
+    /// ``complete(_:)`` without the async call.
+    func completeImmediately(_ key: String) {
         let until = clock.now() + timeToLive
         state.withLock { state in
             state.entries[key] = .completed(until: until)
