@@ -5,8 +5,6 @@ struct BrokerState {
     var topics: [String: MemoryTopic] = [:]
     /// Tags, member ids and observer ids come from one counter.
     var nextID: UInt64 = 0
-    /// Which topic and group each unsettled delivery tag belongs to.
-    var tags: [UInt64: (topic: String, group: String)] = [:]
     var parked: [String: [Envelope]] = [:]
     var observers: [UInt64: @Sendable (MemoryEvent) -> Void] = [:]
 

@@ -62,6 +62,5 @@ extension MemoryBroker {
                 state.topics[topicName]?.groups[groupName] = returned
             }
         }
-        state.tags.removeAll()
     }
 }

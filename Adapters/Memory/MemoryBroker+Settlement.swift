@@ -4,11 +4,24 @@ extension MemoryBroker: DeliverySettler {
     /// Settles a delivery: ack forgets it for the group, requeue puts it back in line (parking it once it
     /// reaches the delivery limit), reject drops it for the group, redeliver brings it back to the group
     /// after a delay on the broker's clock with the given headers merged in.
+    ///
+    /// Deliveries settle through their member (``settle(tag:_:topic:group:)``, which knows where the tag
+    /// belongs); this finds the tag's group first.
     public func settle(tag: UInt64, _ action: SettleAction) async throws {
+        let owner = withState { state in
+            state.topics.lazy.compactMap { topic in
+                topic.value.groups.first { $0.value.inFlight[tag] != nil }.map { (topic: topic.key, group: $0.key) }
+            }.first
+        }
+        guard let owner else { throw alreadySettled(tag) }
+        try settle(tag: tag, action, topic: owner.topic, group: owner.group)
+    }
+
+    /// Settles a delivery of `group` on `topic`. The group's books say whether the tag is still out: a tag
+    /// settled before, or returned when its member left or the broker went down, is not.
+    func settle(tag: UInt64, _ action: SettleAction, topic topicName: String, group groupName: String) throws(CourierError) {
         let delayed = try withState { state throws(CourierError) -> (topic: String, group: String, offset: Int64, delay: Duration)? in
-            guard let (topicName, groupName) = state.tags.removeValue(forKey: tag),
-                  var topic = state.topics.removeValue(forKey: topicName)
-            else { throw alreadySettled(tag) }
+            guard var topic = state.topics.removeValue(forKey: topicName) else { throw alreadySettled(tag) }
             guard var group = topic.groups.removeValue(forKey: groupName) else {
                 state.topics[topicName] = topic
                 throw alreadySettled(tag)

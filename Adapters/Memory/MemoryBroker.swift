@@ -133,7 +133,7 @@ public final class MemoryBroker: Sendable {
             group.members.append(MemoryMember(
                 id: memberID, owner: owner, transportName: transportName,
                 prefetch: subscription.prefetch, continuation: continuation,
-                settler: MemberSettler(broker: self)
+                settler: MemberSettler(broker: self, topic: subscription.topic, group: groupName)
             ))
             topic.groups[groupName] = group
             state.topics[subscription.topic] = topic
@@ -174,7 +174,6 @@ public final class MemoryBroker: Sendable {
         let leaving = group.members.filter(predicate)
         guard !leaving.isEmpty else { return }
         let ids = Set(leaving.map(\.id))
-        for (tag, delivery) in group.inFlight where ids.contains(delivery.member) { state.tags[tag] = nil }
         group.returnInFlight { ids.contains($0.member) }
         group.members.removeAll { ids.contains($0.id) }
         state.topics[topicName]?.groups[groupName] = group.isPrivate && group.members.isEmpty ? nil : group
@@ -241,7 +240,6 @@ public final class MemoryBroker: Sendable {
             // The subscriber stopped iterating before its close ran (that runs in a task of its own and
             // will then find no member to detach), so detach it fully here: its unsettled deliveries go
             // back in line too, or they would stay in flight for good and block their ordering keys.
-            for (tag, unsettled) in group.inFlight where unsettled.member == memberID { state.tags[tag] = nil }
             group.returnInFlight { $0.member == memberID }
             group.requeue(offset)
             group.members.remove(at: memberIndex)
@@ -252,7 +250,6 @@ public final class MemoryBroker: Sendable {
         group.track(tag: tag, InFlightDelivery(offset: offset, member: memberID, key: envelope.orderingKey))
         group.members[memberIndex].inFlight += 1
         group.passTurn(after: memberIndex)
-        state.tags[tag] = (topicName, group.name)
         if state.isObserved {
             state.emit(.delivered(envelope, group: group.name, deliveryCount: count, tag: tag))
         }
@@ -335,13 +332,21 @@ public final class ObservationToken: Sendable {
 /// Settles a member's deliveries through its broker. Deliveries hold this rather than the broker, so the
 /// reference count every delivery copy changes is the member's own, not one that every member and core
 /// shares. It holds the broker strongly only while the member is attached: closing or dropping the
-/// stream, or shutting the transport down, detaches it.
+/// stream, or shutting the transport down, detaches it. It knows the member's topic and group, so the
+/// broker keeps no books of which group each tag belongs to (a dictionary write per delivery and a
+/// removal per settlement, under the lock that every core's settlements take).
 final class MemberSettler: DeliverySettler {
     let broker: MemoryBroker
+    let topic: String
+    let group: String
 
-    init(broker: MemoryBroker) { self.broker = broker }
+    init(broker: MemoryBroker, topic: String, group: String) {
+        self.broker = broker
+        self.topic = topic
+        self.group = group
+    }
 
     func settle(tag: UInt64, _ action: SettleAction) async throws {
-        try await broker.settle(tag: tag, action)
+        try broker.settle(tag: tag, action, topic: topic, group: group)
     }
 }

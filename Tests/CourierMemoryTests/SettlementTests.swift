@@ -69,6 +69,23 @@ struct SettlementTests {
         #expect(try await deliveries.take().envelope.id == "m2")
     }
 
+    @Test("the broker settles a tag it is given directly, finding its group; a second time is invalid")
+    func brokerSettlesATagDirectly() async throws {
+        let fixture = try await MemoryFixture()
+        var deliveries = try await fixture.subscribe(prefetch: 1).makeAsyncIterator()
+        try await fixture.publish("m1")
+        let delivery = try await deliveries.take()
+        try await fixture.broker.settle(tag: delivery.tag, .ack)
+        #expect(fixture.harness.record.settlements.map(\.action) == [.ack])
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 0)
+
+        let again = await courierError { try await fixture.broker.settle(tag: delivery.tag, .requeue) }
+        #expect(again?.code == .invalidSettlement)
+        let unknown = await courierError { try await fixture.broker.settle(tag: 987_654, .ack) }
+        #expect(unknown?.code == .invalidSettlement)
+        #expect(fixture.harness.record.settlements.map(\.action) == [.ack])
+    }
+
     @Test func requeueAfterAckOfTheSameTagDoesNotResurrectTheMessage() async throws {
         let fixture = try await MemoryFixture()
         let stream = try await fixture.subscribe()
