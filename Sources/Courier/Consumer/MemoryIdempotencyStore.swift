@@ -17,6 +17,8 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     }
 
     private enum Entry {
+        /// Only while a claim looks a new key up (see ``claimImmediately(_:lease:holder:)``); never stored.
+        case vacant
         case inProgress(until: ClockInstant, holder: IdempotencyHolder)
         case completed(until: ClockInstant)
     }
@@ -42,13 +44,18 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
     func claimImmediately(_ key: String, lease: Duration, holder: IdempotencyHolder) -> IdempotencyClaim {
         let now = clock.now()
         return state.withLock { state in
-            switch state.entries[key] {
-            case .completed(let until) where until > now: return .completed
-            case .inProgress(let until, _) where until > now: return .inProgress
-            default:
-                state.entries[key] = .inProgress(until: now + lease, holder: holder)
-                return .claimed
-            }
+            // One lookup reads the entry and, for a new or lapsed key, writes the claim in place.
+            Self.claim(&state.entries[key, default: .vacant], now: now, lease: lease, holder: holder)
+        }
+    }
+
+    private static func claim(_ entry: inout Entry, now: ClockInstant, lease: Duration, holder: IdempotencyHolder) -> IdempotencyClaim {
+        switch entry {
+        case .completed(let until) where until > now: return .completed
+        case .inProgress(let until, _) where until > now: return .inProgress
+        case .vacant, .completed, .inProgress:
+            entry = .inProgress(until: now + lease, holder: holder)
+            return .claimed
         }
     }
 
