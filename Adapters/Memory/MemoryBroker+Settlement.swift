@@ -19,6 +19,8 @@ extension MemoryBroker: DeliverySettler {
 
     /// Settles a delivery of `group` on `topic`. The group's books say whether the tag is still out: a tag
     /// settled before, or returned when its member left or the broker went down, is not.
+    /// Never inlined: in an async caller its locals would each be a task allocation.
+    @inline(never)
     func settle(tag: UInt64, _ action: SettleAction, topic topicName: String, group groupName: String) throws(CourierError) {
         let delayed = try withState { state throws(CourierError) -> (topic: String, group: String, offset: Int64, delay: Duration)? in
             guard var topic = state.topics.removeValue(forKey: topicName) else { throw alreadySettled(tag) }

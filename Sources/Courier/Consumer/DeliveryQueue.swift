@@ -42,6 +42,7 @@ final class DeliveryQueue: Sendable {
     /// The next delivery if one is queued (`.some(nil)` once the queue is closed), without suspending;
     /// `nil` when the worker has to wait in ``pop()``. A synchronous call: workers try it first because an
     /// async call costs a frame and an executor check even when it does not suspend.
+    @inline(never)  // in an async caller its locals would each be a task allocation
     func popReady() -> Delivery?? {
         let (ready, readers) = state.withLock { state in (Self.takeReady(&state), takeReadersIfLow(&state)) }
         readers.forEach { $0.resume() }

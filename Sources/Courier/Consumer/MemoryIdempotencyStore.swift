@@ -40,7 +40,9 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         completeImmediately(key)
     }
 
-    /// ``claim(_:lease:holder:)`` without the async call (the consumer's per-message path).
+    /// ``claim(_:lease:holder:)`` without the async call (the consumer's per-message path). Never inlined:
+    /// in an async caller its locals would each be a task allocation.
+    @inline(never)
     func claimImmediately(_ key: String, lease: Duration, holder: IdempotencyHolder) -> IdempotencyClaim {
         let now = clock.now()
         return state.withLock { state in
@@ -59,7 +61,8 @@ public final class MemoryIdempotencyStore: IdempotencyStore {
         }
     }
 
-    /// ``complete(_:)`` without the async call.
+    /// ``complete(_:)`` without the async call (never inlined, as ``claimImmediately(_:lease:holder:)``).
+    @inline(never)
     func completeImmediately(_ key: String) {
         let until = clock.now() + timeToLive
         state.withLock { state in
