@@ -21,8 +21,8 @@ public final class OnceAction: Sendable {
 /// A one-way gate: ``wait()`` suspends until ``open()`` is called, and returns at once afterwards.
 /// Transports use it to implement ``Transport/waitUntilShutdown()``.
 public final class Latch: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-    /// `state.isOpen`, readable without the lock: consumers check it once per message on every core.
+    private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    /// Written under `waiters`' lock, read without it: consumers check it once per message on every core.
     private let opened = Atomic<Bool>(false)
 
     public init() {}
@@ -30,20 +30,20 @@ public final class Latch: Sendable {
     public var isOpen: Bool { opened.load(ordering: .acquiring) }
 
     public func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.isOpen = true
+        let waiting = waiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
             opened.store(true, ordering: .releasing)
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { waiters = [] }
+            return waiters
         }
-        waiters.forEach { $0.resume() }
+        waiting.forEach { $0.resume() }
     }
 
     public func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let isOpen = state.withLock { state -> Bool in
-                if !state.isOpen { state.waiters.append(continuation) }
-                return state.isOpen
+            let isOpen = waiters.withLock { waiters -> Bool in
+                let isOpen = opened.load(ordering: .acquiring)
+                if !isOpen { waiters.append(continuation) }
+                return isOpen
             }
             if isOpen { continuation.resume() }
         }
