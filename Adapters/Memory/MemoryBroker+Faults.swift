@@ -55,12 +55,8 @@ extension MemoryBroker {
 
     /// Every unsettled delivery goes back in line, as when connections drop.
     private func returnAllInFlight(in state: inout BrokerState) {
-        for (topicName, topic) in state.topics {
-            for (groupName, group) in topic.groups {
-                var returned = group
-                returned.returnInFlight { _ in true }
-                state.topics[topicName]?.groups[groupName] = returned
-            }
+        for topic in state.topics.values {
+            for group in topic.groups.values { group.returnInFlight { _ in true } }
         }
     }
 }

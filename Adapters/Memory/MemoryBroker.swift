@@ -128,12 +128,12 @@ public final class MemoryBroker: Sendable {
                 throw CourierError.unavailable("memory broker \(name) is down; subscribe again once it is up", transport: transportName)
             }
             var topic = state.topics.removeValue(forKey: subscription.topic) ?? MemoryTopic()
-            var group = topic.groups[groupName]
+            let group = topic.groups[groupName]
                 ?? MemoryGroup(name: groupName, isPrivate: subscription.group == nil, cursor: topic.baseOffset)
             group.members.append(MemoryMember(
                 id: memberID, owner: owner, transportName: transportName,
                 prefetch: subscription.prefetch, continuation: continuation,
-                settler: MemberSettler(broker: self, topic: subscription.topic, group: groupName)
+                settler: MemberSettler(broker: self, topic: subscription.topic, group: group)
             ))
             topic.groups[groupName] = group
             state.topics[subscription.topic] = topic
@@ -170,13 +170,13 @@ public final class MemoryBroker: Sendable {
         ending error: CourierError?,
         in state: inout BrokerState
     ) {
-        guard var group = state.topics[topicName]?.groups[groupName] else { return }
+        guard let group = state.topics[topicName]?.groups[groupName] else { return }
         let leaving = group.members.filter(predicate)
         guard !leaving.isEmpty else { return }
         let ids = Set(leaving.map(\.id))
         group.returnInFlight { ids.contains($0.member) }
         group.members.removeAll { ids.contains($0.id) }
-        state.topics[topicName]?.groups[groupName] = group.isPrivate && group.members.isEmpty ? nil : group
+        state.topics[topicName]?.dropIfAbandoned(group)
         for member in leaving {
             if let error { member.continuation.finish(throwing: error) } else { member.continuation.finish() }
         }
@@ -186,36 +186,32 @@ public final class MemoryBroker: Sendable {
 
     /// Hands waiting messages to members with room, until none is eligible. Runs under the lock.
     private func dispatch(topic topicName: String, in state: inout BrokerState) {
-        guard !state.isDown, var topic = state.topics.removeValue(forKey: topicName) else { return }
-        // The names are copied out: iterating `topic.groups.keys` would keep the dictionary shared while
-        // a group changes, and every change would copy the group's books whole (copy-on-write).
-        let groupNames = Array(topic.groups.keys)
-        for groupName in groupNames {
-            guard var group = topic.groups.removeValue(forKey: groupName) else { continue }
-            dispatch(group: &group, of: topic, named: topicName, in: &state)
-            topic.putBack(consume group)
+        guard !state.isDown, let topic = state.topics[topicName] else { return }
+        for group in topic.groups.values {
+            dispatch(group: group, of: topic, named: topicName, in: &state)
         }
-        state.topics[topicName] = topic
     }
 
-    /// Hands one group's waiting messages to its members with room, until none is eligible. The caller has
-    /// taken the group out of its topic (so its books are not copied on write) and puts it back, unless it
-    /// is a private group whose last member went. Runs under the lock.
-    func dispatch(group: inout MemoryGroup, of topic: MemoryTopic, named topicName: String, in state: inout BrokerState) {
+    /// Hands one group's waiting messages to its members with room, until none is eligible; a private
+    /// group whose last member turned out to be gone goes. Runs under the lock.
+    func dispatch(group: MemoryGroup, of topic: MemoryTopic, named topicName: String, in state: inout BrokerState) {
         guard !state.isDown else { return }
-        while let memberIndex = group.nextMemberWithRoom(), let offset = topic.takeNext(for: &group) {
-            let delivered = hand(offset, of: topicName, topic: topic, group: &group, member: memberIndex, in: &state)
+        var membersLeft = false
+        while let memberIndex = group.nextMemberWithRoom(), let offset = topic.takeNext(for: group) {
+            let delivered = hand(offset, of: topicName, topic: topic, group: group, member: memberIndex, in: &state)
             if delivered, state.duplicateDeliveries > 0 {
                 state.duplicateDeliveries -= 1
-                _ = hand(offset, of: topicName, topic: topic, group: &group, member: memberIndex, in: &state)
+                _ = hand(offset, of: topicName, topic: topic, group: group, member: memberIndex, in: &state)
             }
+            membersLeft = membersLeft || !delivered
         }
+        if membersLeft { state.topics[topicName]?.dropIfAbandoned(group) }
     }
 
     /// Delivers one offset to one member; returns false (and puts the offset back) if the member's
     /// stream has already ended. A waiting subscriber is woken once the lock is released (see ``withState(_:)``).
     private func hand(
-        _ offset: Int64, of topicName: String, topic: MemoryTopic, group: inout MemoryGroup,
+        _ offset: Int64, of topicName: String, topic: MemoryTopic, group: MemoryGroup,
         member memberIndex: Int, in state: inout BrokerState
     ) -> Bool {
         // The member's fields are read in place: a copy of the member retains and releases each of them.
@@ -331,22 +327,23 @@ public final class ObservationToken: Sendable {
 
 /// Settles a member's deliveries through its broker. Deliveries hold this rather than the broker, so the
 /// reference count every delivery copy changes is the member's own, not one that every member and core
-/// shares. It holds the broker strongly only while the member is attached: closing or dropping the
-/// stream, or shutting the transport down, detaches it. It knows the member's topic and group, so the
-/// broker keeps no books of which group each tag belongs to (a dictionary write per delivery and a
-/// removal per settlement, under the lock that every core's settlements take).
+/// shares. It holds the broker strongly; the cycle through the broker's books ends when the member is
+/// detached (its stream closed or dropped, or the transport shut down). It holds the member's group, so a settlement
+/// finds the tag's books without a lookup (see ``MemoryGroup``) and the broker keeps no books of which
+/// group each tag belongs to.
 final class MemberSettler: DeliverySettler {
     let broker: MemoryBroker
     let topic: String
-    let group: String
+    /// Read and changed only under the broker's lock.
+    let group: MemoryGroup
 
-    init(broker: MemoryBroker, topic: String, group: String) {
+    init(broker: MemoryBroker, topic: String, group: MemoryGroup) {
         self.broker = broker
         self.topic = topic
         self.group = group
     }
 
     func settle(tag: UInt64, _ action: SettleAction) async throws {
-        try broker.settle(tag: tag, action, topic: topic, group: group)
+        try broker.settle(tag: tag, action, group: group, topic: topic)
     }
 }

@@ -21,7 +21,12 @@ struct InFlightDelivery {
 }
 
 /// One consumer group's position in a topic: like a Kafka group's offsets plus RabbitMQ's unacked set.
-struct MemoryGroup {
+///
+/// A class, so a member's settler reaches its group's books directly: a settlement then hashes no topic or
+/// group name, and changes the books in place instead of taking them out of their dictionaries and putting
+/// them back (each a string hash, under the lock every core's settlements take). Unchecked `Sendable`:
+/// every read and write of it happens under its broker's lock.
+final class MemoryGroup: @unchecked Sendable {
     let name: String
     /// A private group belongs to one subscription with no group name and vanishes with it.
     let isPrivate: Bool
@@ -59,7 +64,7 @@ struct MemoryGroup {
     }
 
     /// Puts `offset` back in line, keeping `waiting` sorted and free of repeats.
-    mutating func requeue(_ offset: Int64) {
+    func requeue(_ offset: Int64) {
         var low = 0, high = waiting.count
         while low < high {
             let middle = (low + high) / 2
@@ -70,14 +75,13 @@ struct MemoryGroup {
     }
 
     /// Drops the bookkeeping of an offset that is settled for good.
-    mutating func forget(_ offset: Int64) {
+    func forget(_ offset: Int64) {
         deliveryCounts[offset] = nil
         if !overrides.isEmpty { overrides[offset] = nil }
     }
 
-    /// Removes a settled or returned delivery from the in-flight books.
     /// Records a delivery handed out.
-    mutating func track(tag: UInt64, _ delivery: InFlightDelivery) {
+    func track(tag: UInt64, _ delivery: InFlightDelivery) {
         inFlight[tag] = delivery
         inFlightPerOffset[delivery.offset, default: 0] += 1
         if let key = delivery.key { keysInFlight[key, default: 0] += 1 }
@@ -86,7 +90,8 @@ struct MemoryGroup {
     /// Whether another delivery of `offset` is still out.
     func isInFlight(_ offset: Int64) -> Bool { inFlightPerOffset[offset] != nil }
 
-    mutating func release(tag: UInt64) -> InFlightDelivery? {
+    /// Removes a settled or returned delivery from the in-flight books.
+    func release(tag: UInt64) -> InFlightDelivery? {
         guard let delivery = inFlight.removeValue(forKey: tag) else { return nil }
         let remaining = (inFlightPerOffset[delivery.offset] ?? 1) - 1
         inFlightPerOffset[delivery.offset] = remaining > 0 ? remaining : nil
@@ -101,7 +106,7 @@ struct MemoryGroup {
     }
 
     /// Returns every in-flight delivery of the members matching `predicate` to the line.
-    mutating func returnInFlight(where predicate: (InFlightDelivery) -> Bool) {
+    func returnInFlight(where predicate: (InFlightDelivery) -> Bool) {
         for (tag, delivery) in inFlight where predicate(delivery) {
             _ = release(tag: tag)
             requeue(delivery.offset)
@@ -135,7 +140,7 @@ struct MemoryGroup {
     static let smallPrefetch = 16
 
     /// The member at `index` was handed a delivery; the next one is the following member's turn.
-    mutating func passTurn(after index: Int) {
+    func passTurn(after index: Int) {
         nextMember = (index + 1) % members.count
     }
 }
@@ -185,21 +190,15 @@ struct MemoryTopic {
         baseOffset = mark
     }
 
-    /// Puts back a group taken out while it changed; a private group goes with its last member. Takes the
-    /// group over: a copy would retain (and later release) every one of its books, once per settlement.
-    mutating func putBack(_ group: consuming MemoryGroup) {
-        let name = group.name
-        if group.isPrivate && group.members.isEmpty {
-            groups[name] = nil
-        } else {
-            groups[name] = consume group
-        }
+    /// Drops `group` if it is private and its last member went.
+    mutating func dropIfAbandoned(_ group: MemoryGroup) {
+        if group.isPrivate && group.members.isEmpty { groups[group.name] = nil }
     }
 
     /// Picks the next offset `group` may receive, or `nil`: per ordering key only the oldest waiting
     /// message is eligible and only when no message of that key is in flight; among eligible messages the
     /// highest priority wins, then the lowest offset. Moves the cursor and `waiting` accordingly.
-    func takeNext(for group: inout MemoryGroup) -> Int64? {
+    func takeNext(for group: MemoryGroup) -> Int64? {
         var pick = Pick()
         var done = false
         for (index, offset) in group.waiting.enumerated() where !done {
