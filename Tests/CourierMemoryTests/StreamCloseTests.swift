@@ -44,6 +44,42 @@ struct StreamCloseTests {
         #expect(fixture.broker.unsettledCount(topic: "orders") == 0)
     }
 
+    @Test("a private subscription's delivery cannot be settled once it closed, nor delayed back into its group")
+    func privateGroupGoesWithItsSubscription() async throws {
+        let clock = VirtualClock()
+        let fixture = try await MemoryFixture(clock: clock)
+        let stream = try await fixture.subscribe(group: nil, prefetch: 5)
+        var deliveries = stream.makeAsyncIterator()
+        try await fixture.publish("m1")
+        try await fixture.publish("m2")
+        let first = try await deliveries.take()
+        let second = try await deliveries.take()
+        // Its delay ends after the group went: nothing may come of it.
+        try await second.redeliver(after: .seconds(5))
+        await clock.waitForSleepers(1)
+        await stream.close()
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 0)
+        for action in [SettleAction.ack, .requeue, .reject] {
+            let error = await courierError { try await first.settle(action) }
+            #expect(error?.code == .invalidSettlement)
+        }
+        clock.advance(by: .seconds(10))
+
+        // A private subscription opened now is a group of its own: it reads what the topic retains, once.
+        var later = try await fixture.subscribe(group: nil).makeAsyncIterator()
+        try await fixture.publish("m3")
+        var read: [String] = []
+        for _ in 0..<3 {
+            let delivery = try await later.take()
+            #expect(delivery.deliveryCount == 1)
+            read.append(delivery.envelope.id)
+            try await delivery.ack()
+        }
+        #expect(read == ["m1", "m2", "m3"])
+        #expect(fixture.broker.unsettledCount(topic: "orders") == 0)
+        #expect(fixture.harness.record.settlements.map(\.action).filter { $0 != .ack }.count == 1)
+    }
+
     @Test func closeHandsUnsettledToAnotherMemberAtOnce() async throws {
         let fixture = try await MemoryFixture()
         let leaving = try await fixture.subscribe(group: "g", prefetch: 1)
