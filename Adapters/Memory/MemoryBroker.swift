@@ -131,9 +131,9 @@ public final class MemoryBroker: Sendable {
             let group = topic.groups[groupName]
                 ?? MemoryGroup(name: groupName, isPrivate: subscription.group == nil, cursor: topic.baseOffset)
             group.members.append(MemoryMember(
-                id: memberID, owner: owner, transportName: transportName,
+                id: memberID, owner: owner,
                 prefetch: subscription.prefetch, continuation: continuation,
-                settler: MemberSettler(broker: self, topic: subscription.topic, group: group)
+                settler: MemberSettler(broker: self, transportName: transportName, topic: subscription.topic, group: group)
             ))
             topic.groups[groupName] = group
             state.topics[subscription.topic] = topic
@@ -220,16 +220,9 @@ public final class MemoryBroker: Sendable {
         let count = (group.deliveryCounts[offset] ?? 0) + 1
         state.nextID += 1
         let tag = state.nextID
-        let delivery = Delivery(
-            envelope: envelope,
-            deliveryCount: count,
-            source: DeliverySource(
-                transport: group.members[memberIndex].transportName, topic: topicName,
-                group: group.isPrivate ? nil : group.name, offset: offset
-            ),
-            tag: tag,
-            settler: group.members[memberIndex].settler
-        )
+        let delivery = Delivery(handle: MemoryDelivery(
+            envelope: envelope, deliveryCount: count, tag: tag, offset: offset, member: group.members[memberIndex].settler
+        ))
         let (result, wakeUp) = group.members[memberIndex].continuation.yieldWakingLater(delivery)
         if let wakeUp { state.wakeUps.append(wakeUp) }
         if case .terminated = result {
@@ -283,7 +276,9 @@ public final class MemoryBroker: Sendable {
     // MARK: Internals for the fault extension
 
     /// Runs `body` under the lock, then wakes the subscribers it handed deliveries to: a wake-up schedules
-    /// a task (and may wake a thread), too slow to do while other settlements wait for the lock.
+    /// a task (and may wake a thread), too slow to do while other settlements wait for the lock. Always
+    /// inlined: a call would take `body`'s captures as a context, a reference count on each.
+    @inline(__always)
     func withState<Result, Failure: Error>(
         _ body: (inout sending BrokerState) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {
@@ -325,25 +320,56 @@ public final class ObservationToken: Sendable {
     public func cancel() async { await cancellation.run() }
 }
 
-/// Settles a member's deliveries through its broker. Deliveries hold this rather than the broker, so the
-/// reference count every delivery copy changes is the member's own, not one that every member and core
-/// shares. It holds the broker strongly; the cycle through the broker's books ends when the member is
-/// detached (its stream closed or dropped, or the transport shut down). It holds the member's group, so a settlement
-/// finds the tag's books without a lookup (see ``MemoryGroup``) and the broker keeps no books of which
-/// group each tag belongs to.
-final class MemberSettler: DeliverySettler {
+/// What a member's deliveries share: the broker and group they settle with, and what their source names.
+/// Each delivery holds this rather than the broker and the names, so the reference count every delivery
+/// changes is the member's own, not one that every member and core shares. It holds the broker strongly;
+/// the cycle through the broker's books ends when the member is detached (its stream closed or dropped,
+/// or the transport shut down). It holds the member's group, so a settlement finds the tag's books
+/// without a lookup (see ``MemoryGroup``) and the broker keeps no books of which group each tag belongs to.
+final class MemberSettler: Sendable {
     let broker: MemoryBroker
+    let transportName: String
     let topic: String
-    /// Read and changed only under the broker's lock.
+    /// Its books are read and changed only under the broker's lock (its name and kind never change).
     let group: MemoryGroup
 
-    init(broker: MemoryBroker, topic: String, group: MemoryGroup) {
+    init(broker: MemoryBroker, transportName: String, topic: String, group: MemoryGroup) {
         self.broker = broker
+        self.transportName = transportName
         self.topic = topic
         self.group = group
     }
 
-    func settle(tag: UInt64, _ action: SettleAction) async throws {
+    func settle(tag: UInt64, _ action: SettleAction) throws(CourierError) {
         try broker.settle(tag: tag, action, group: group, topic: topic)
+    }
+}
+
+/// One delivery from a memory broker. Its source is made when asked: stored per delivery, its strings
+/// would be retained and released per message, and the transport's name is one every core shares.
+final class MemoryDelivery: DeliveryHandle {
+    let envelope: Envelope
+    let deliveryCount: Int
+    let tag: UInt64
+    let offset: Int64
+    let member: MemberSettler
+
+    init(envelope: Envelope, deliveryCount: Int, tag: UInt64, offset: Int64, member: MemberSettler) {
+        self.envelope = envelope
+        self.deliveryCount = deliveryCount
+        self.tag = tag
+        self.offset = offset
+        self.member = member
+    }
+
+    var source: DeliverySource {
+        DeliverySource(
+            transport: member.transportName, topic: member.topic,
+            group: member.group.isPrivate ? nil : member.group.name, offset: offset
+        )
+    }
+
+    func settle(_ action: SettleAction) async throws {
+        try member.settle(tag: tag, action)
     }
 }

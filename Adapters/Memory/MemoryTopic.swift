@@ -5,10 +5,9 @@ struct MemoryMember {
     let id: UInt64
     /// Identifies the transport that subscribed, so its shutdown closes only its own members.
     let owner: ObjectIdentifier
-    let transportName: String
     let prefetch: Int
     let continuation: DeliveryStream.Continuation
-    /// What the member's deliveries settle through (see ``MemberSettler``).
+    /// What the member's deliveries share (see ``MemberSettler``).
     let settler: MemberSettler
     var inFlight = 0
 }

@@ -49,6 +49,9 @@ public final class Consumer: Sendable {
     private let store: (any IdempotencyStore)?
     /// `store` when it is the in-memory one, which answers without an async call.
     private let memoryStore: MemoryIdempotencyStore?
+    /// Whether there is a `store`: testing the optional existential itself copies it, a reference count
+    /// per test on an object every core shares.
+    private let hasStore: Bool
     private let deadLetterProducer: Producer?
     private let clock: any CourierClock
     private let logger: any CourierLogger
@@ -103,6 +106,7 @@ public final class Consumer: Sendable {
         self.configuration = configuration
         self.store = configuration.guarantee == .atMostOnce ? nil : idempotencyStore
         memoryStore = self.store as? MemoryIdempotencyStore
+        hasStore = self.store != nil
         self.deadLetterProducer = deadLetterProducer
         self.clock = clock
         self.logger = RedactingLogger(logger is SilentLogger ? (observability?.logger ?? logger) : logger)
@@ -306,10 +310,10 @@ public final class Consumer: Sendable {
             return await processAtMostOnce(delivery, redeliveries: redeliveries)
         }
         // Holders tell idempotency claims apart; without a store there is nothing to claim.
-        let holder = store == nil ? IdempotencyHolder.anyone : holders.next()
-        if let store {
+        let holder = hasStore ? holders.next() : IdempotencyHolder.anyone
+        if hasStore {
             do {
-                switch try await claim(envelope.idempotencyKey, holder: holder, in: store) {
+                switch try await claim(envelope.idempotencyKey, holder: holder) {
                 case .completed:
                     try await delivery.ack()
                     counters.duplicatesDropped.increment()
@@ -337,10 +341,10 @@ public final class Consumer: Sendable {
             }
             do {
                 try await runHandler(IncomingMessage(delivery: delivery, redeliveries: redeliveries, attempt: attempt))
-                if let permit { handlerBreaker?.recordSuccess(permit) }
-                if let store {
+                if let permit { recordSuccess(permit) }
+                if hasStore {
                     do {
-                        try await complete(envelope.idempotencyKey, in: store)
+                        try await complete(envelope.idempotencyKey)
                     } catch {
                         // The effect happened: ack anyway, but say that a twin may run again after the lease.
                         logger.info("idempotency store could not mark \(envelope.idempotencyKey) done (\(error)); a duplicate arriving after the lease may run again")
@@ -444,18 +448,37 @@ public final class Consumer: Sendable {
         try? await delivery.nack(requeue: true)
     }
 
-    /// Claims `key`; the memory store answers through a plain call (no async call per message).
+    /// Claims `key` in the store; the memory store answers through a plain call (no async call per message).
     @inline(__always)
-    private func claim(_ key: String, holder: IdempotencyHolder, in store: any IdempotencyStore) async throws -> IdempotencyClaim {
-        if let memoryStore { return memoryStore.claimImmediately(key, lease: configuration.idempotencyLease, holder: holder) }
+    private func claim(_ key: String, holder: IdempotencyHolder) async throws -> IdempotencyClaim {
+        if let claim = claimInMemory(key, holder: holder) { return claim }
+        return try await claimInStore(key, holder: holder)
+    }
+
+    /// The memory store's answer; `nil` with any other store. Synchronous and never inlined: in a
+    /// synchronous function the store is read in place, where an async one retains and releases it.
+    @inline(never)
+    private func claimInMemory(_ key: String, holder: IdempotencyHolder) -> IdempotencyClaim? {
+        memoryStore?.claimImmediately(key, lease: configuration.idempotencyLease, holder: holder)
+    }
+
+    private func claimInStore(_ key: String, holder: IdempotencyHolder) async throws -> IdempotencyClaim {
+        guard let store else { return .claimed }
         return try await store.claim(key, lease: configuration.idempotencyLease, holder: holder)
     }
 
-    /// Marks `key` done; the memory store through a plain call.
+    /// Marks `key` done in the store; the memory store through a plain call.
     @inline(__always)
-    private func complete(_ key: String, in store: any IdempotencyStore) async throws {
-        if let memoryStore { return memoryStore.completeImmediately(key) }
-        try await store.complete(key)
+    private func complete(_ key: String) async throws {
+        if completeInMemory(key) { return }
+        try await store?.complete(key)
+    }
+
+    /// Whether the memory store took the completion (as ``claimInMemory(_:holder:)``; optional chaining,
+    /// where binding the store would retain it).
+    @inline(never)
+    private func completeInMemory(_ key: String) -> Bool {
+        memoryStore?.completeImmediately(key) != nil
     }
 
     private func release(_ envelope: Envelope, holder: IdempotencyHolder) async {
@@ -472,13 +495,28 @@ public final class Consumer: Sendable {
     /// Waits while the handler breaker refuses calls (consumption pauses: no slot frees, nothing is pulled).
     @inline(__always)
     private func admitThroughBreaker() async -> Admission {
-        guard let handlerBreaker else { return .admitted(nil) }
         // A breaker that admits answers through a plain call; only a refusing one costs an async call.
-        if let permit = try? handlerBreaker.acquire() { return .admitted(permit) }
-        return await waitForAdmission(handlerBreaker)
+        if let admission = admitNow() { return admission }
+        return await waitForAdmission()
     }
 
-    private func waitForAdmission(_ handlerBreaker: CircuitBreaker) async -> Admission {
+    /// The admission when the breaker admits now (or there is none); `nil` when it refuses. Synchronous and
+    /// never inlined, like ``claimInMemory(_:holder:)``: the breaker is reached through optional chaining
+    /// in place, where an async function retains and releases it, on an object every core shares.
+    @inline(never)
+    private func admitNow() -> Admission? {
+        guard handlerBreaker != nil else { return .admitted(nil) }
+        return (try? handlerBreaker?.acquire()).map { .admitted($0) }
+    }
+
+    /// Records a handler success with the breaker (never inlined, as ``admitNow()``).
+    @inline(never)
+    private func recordSuccess(_ permit: CircuitBreaker.Permit) {
+        handlerBreaker?.recordSuccess(permit)
+    }
+
+    private func waitForAdmission() async -> Admission {
+        guard let handlerBreaker else { return .admitted(nil) }
         while true {
             if isStopping { return .stopped }
             try? await clock.sleep(for: min(handlerBreaker.configuration.openDuration, .milliseconds(100)))
