@@ -33,10 +33,10 @@ extension MemoryBroker: DeliverySettler {
                 }
                 settled = topic.message(at: offset, for: group)
             }
-            guard let delivery = group.release(tag: tag) else { throw alreadySettled(tag) }
+            guard let (delivery, books) = group.release(tag: tag) else { throw alreadySettled(tag) }
             let offset = delivery.offset
-            let count = group.deliveryCounts[offset] ?? 1
-            let stillInFlight = group.isInFlight(offset)
+            let count = max(1, books.deliveries)
+            let stillInFlight = books.outstanding > 0
             var redelivery: (Int64, Duration)?
             switch (action, settled) {
             case (.ack, _), (.reject, _):

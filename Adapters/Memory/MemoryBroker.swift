@@ -217,7 +217,7 @@ public final class MemoryBroker: Sendable {
         // The member's fields are read in place: a copy of the member retains and releases each of them.
         let memberID = group.members[memberIndex].id
         let envelope = topic.message(at: offset, for: group)
-        let count = (group.deliveryCounts[offset] ?? 0) + 1
+        let count = group.deliveries(of: offset) + 1
         state.nextID += 1
         let tag = state.nextID
         let delivery = Delivery(handle: MemoryDelivery(
@@ -235,7 +235,6 @@ public final class MemoryBroker: Sendable {
             group.nextMember = 0
             return false
         }
-        group.deliveryCounts[offset] = count
         group.track(tag: tag, InFlightDelivery(offset: offset, member: memberID, key: envelope.orderingKey))
         group.members[memberIndex].inFlight += 1
         group.passTurn(after: memberIndex)

@@ -12,6 +12,25 @@ struct MemoryMember {
     var inFlight = 0
 }
 
+/// What a group knows of one offset until it is settled for good.
+struct OffsetBooks {
+    /// How often it has been delivered.
+    private(set) var deliveries = 0
+    /// How many of those deliveries are out now (an injected duplicate makes it two).
+    private(set) var outstanding = 0
+
+    mutating func handedOut() {
+        deliveries += 1
+        outstanding += 1
+    }
+
+    /// One delivery settled or returned; the books after it.
+    mutating func cameBack() -> OffsetBooks {
+        outstanding = max(0, outstanding - 1)
+        return self
+    }
+}
+
 /// A delivery handed out and not yet settled.
 struct InFlightDelivery {
     let offset: Int64
@@ -34,12 +53,11 @@ final class MemoryGroup: @unchecked Sendable {
     /// Offsets below the cursor to hand out again (requeued, or returned by a lost member), ascending.
     var waiting: [Int64] = []
     var inFlight: [UInt64: InFlightDelivery] = [:]
-    /// How many deliveries of each offset are in flight (an injected duplicate makes it two).
-    var inFlightPerOffset: [Int64: Int] = [:]
+    /// What the group knows of each offset delivered and not yet settled for good: one entry, so a
+    /// delivery and its settlement each look the offset up once.
+    var offsets: [Int64: OffsetBooks] = [:]
     /// How many deliveries of each ordering key are in flight (duplicates can make it more than one).
     var keysInFlight: [String: Int] = [:]
-    /// How often each unsettled offset has been delivered.
-    var deliveryCounts: [Int64: Int] = [:]
     var members: [MemoryMember] = []
     var nextMember = 0
     /// Offsets waiting out a redelivery delay; they come back into `waiting` when it ends.
@@ -75,25 +93,25 @@ final class MemoryGroup: @unchecked Sendable {
 
     /// Drops the bookkeeping of an offset that is settled for good.
     func forget(_ offset: Int64) {
-        deliveryCounts[offset] = nil
+        offsets[offset] = nil
         if !overrides.isEmpty { overrides[offset] = nil }
     }
+
+    /// How often `offset` has been delivered to the group.
+    func deliveries(of offset: Int64) -> Int { offsets[offset]?.deliveries ?? 0 }
 
     /// Records a delivery handed out.
     func track(tag: UInt64, _ delivery: InFlightDelivery) {
         inFlight[tag] = delivery
-        inFlightPerOffset[delivery.offset, default: 0] += 1
+        offsets[delivery.offset, default: OffsetBooks()].handedOut()
         if let key = delivery.key { keysInFlight[key, default: 0] += 1 }
     }
 
-    /// Whether another delivery of `offset` is still out.
-    func isInFlight(_ offset: Int64) -> Bool { inFlightPerOffset[offset] != nil }
-
-    /// Removes a settled or returned delivery from the in-flight books.
-    func release(tag: UInt64) -> InFlightDelivery? {
+    /// Removes a settled or returned delivery from the in-flight books; returns it with its offset's books
+    /// as they are now.
+    func release(tag: UInt64) -> (delivery: InFlightDelivery, books: OffsetBooks)? {
         guard let delivery = inFlight.removeValue(forKey: tag) else { return nil }
-        let remaining = (inFlightPerOffset[delivery.offset] ?? 1) - 1
-        inFlightPerOffset[delivery.offset] = remaining > 0 ? remaining : nil
+        let books = offsets[delivery.offset, default: OffsetBooks()].cameBack()
         if let key = delivery.key {
             let remaining = (keysInFlight[key] ?? 1) - 1
             keysInFlight[key] = remaining > 0 ? remaining : nil
@@ -101,7 +119,7 @@ final class MemoryGroup: @unchecked Sendable {
         if let index = members.firstIndex(where: { $0.id == delivery.member }) {
             members[index].inFlight -= 1
         }
-        return delivery
+        return (delivery, books)
     }
 
     /// Returns every in-flight delivery of the members matching `predicate` to the line.
