@@ -4,10 +4,13 @@ import Testing
 
 /// The consumer ledger as an idempotency store: the effect is committed with the key, so a consumer
 /// that dies before completing leaves neither, and a redelivery after completion runs nothing.
-@Suite struct ConsumerLedgerTests {
+/// A class, so each test's ledger directory is removed after it (`deinit`).
+@Suite final class ConsumerLedgerTests {
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("courier-chaos-\(UUID().uuidString)").path
 
     init() throws { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     @Test func completedKeyRecordsOneEffectAndRemovesTheDuplicate() async throws {
         let ledger = try ConsumerLedger(directory: directory)
