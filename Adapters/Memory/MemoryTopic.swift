@@ -43,7 +43,7 @@ struct InFlightDelivery {
 /// A class, so a member's settler reaches its group's books directly: a settlement then hashes no topic or
 /// group name, and changes the books in place instead of taking them out of their dictionaries and putting
 /// them back (each a string hash, under the lock every core's settlements take). Unchecked `Sendable`:
-/// every read and write of it happens under its broker's lock.
+/// its books are read and written only under its broker's lock; its name and kind are constants.
 final class MemoryGroup: @unchecked Sendable {
     let name: String
     /// A private group belongs to one subscription with no group name and vanishes with it.
