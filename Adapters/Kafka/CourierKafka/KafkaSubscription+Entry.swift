@@ -54,7 +54,12 @@ extension KafkaSubscription {
         }
 
         func settle(_ action: SettleAction) async throws {
-            try await turn.subscription.settle(self, action)
+            // ack and reject finish at once: called here, not through the asynchronous settle, they
+            // cost no further async frame and executor check per message.
+            switch action {
+            case .ack, .reject: try turn.subscription.finish(self)
+            case .requeue, .redeliver: try await turn.subscription.settle(self, action)
+            }
         }
     }
 

@@ -37,19 +37,15 @@ extension KafkaSubscription {
     }
 
     /// The delivery is done: its offset can be committed once every earlier one is.
-    private func finish(_ entry: Entry, ignoringSettling: Bool = false) throws(CourierError) {
+    func finish(_ entry: Entry, ignoringSettling: Bool = false) throws(CourierError) {
         let refill = try state.withLock { state throws(CourierError) -> Bool in
             guard !state.deliveriesEnded, entry.phase == .inFlight || (ignoringSettling && entry.phase == .settling) else {
                 throw alreadySettled(entry.tag)
             }
             entry.phase = .settled
             state.inFlightCount -= 1
-            // Not when the partition was revoked since: the next member reads it again.
-            if let assignment = entry.assignment, !assignment.revoked, let point = assignment.progress.settle(entry.offset) {
-                // The poll thread stores it (batched, and always before it commits).
-                if assignment.toStore == nil { state.toStore.append(assignment) }
-                assignment.toStore = point
-            }
+            // Reached through optional chaining, which borrows the assignment (a binding would retain it).
+            entry.assignment?.settle(entry.offset, toStore: &state.toStore)
             // Released by the poll thread, which allocated it.
             state.retired.append(entry)
             return shouldRefill(state)

@@ -23,6 +23,15 @@ final class KafkaSubscription: Sendable {
         @exclusivity(unchecked) var toStore: Int64?
 
         init(_ location: KafkaPartition) { self.location = location }
+
+        /// Marks `offset` settled. When that moves the commit point, it becomes `toStore`, and this
+        /// assignment joins `queue` (the poll thread stores it, batched and always before it commits).
+        /// Not when the partition was revoked since: the next member reads it again.
+        func settle(_ offset: Int64, toStore queue: inout [Assignment]) {
+            guard !revoked, let point = progress.settle(offset) else { return }
+            if toStore == nil { queue.append(self) }
+            toStore = point
+        }
     }
 
     struct State {
@@ -222,7 +231,7 @@ final class KafkaSubscription: Sendable {
             }
             restartFetchingIfStopped(&fetchingStopped, recordBytes: recordBytes)
             read(
-                upTo: max(room, 1), into: &batch,
+                upTo: max(room, 1), into: &batch, recycling: &retired,
                 waitMilliseconds: state.withLock { $0.pendingCount == 0 && $0.held.isEmpty && $0.delayed.isEmpty } ? 100 : 10,
                 fetchingStopped: &fetchingStopped, recordBytes: &recordBytes
             )
@@ -253,11 +262,12 @@ final class KafkaSubscription: Sendable {
     /// How long the buffer may stay full before fetching is paused.
     static let readPauseGrace: Duration = .seconds(1)
 
-    /// Releases the entries settled before the previous turn, on this thread, and takes those settled
-    /// since. The poll thread allocated them (and the payload and id strings they share with their
-    /// deliveries); freed by the handler's thread, every free would contend with this thread's mallocs for
-    /// the allocator's arena lock, which profiles showed as the largest single cost of consuming. Kept one
-    /// turn longer, they are mostly the last owner when the handler has dropped its batch.
+    /// Releases the entries settled before the previous turn that ``read(upTo:into:recycling:waitMilliseconds:fetchingStopped:recordBytes:)``
+    /// did not, on this thread, and takes those settled since. The poll thread allocated them (and the
+    /// payload and id strings they share with their deliveries); freed by the handler's thread, every
+    /// free would contend with this thread's mallocs for the allocator's arena lock, which profiles showed
+    /// as the largest single cost of consuming. Kept one turn longer, they are mostly the last owner when
+    /// the handler has dropped its batch.
     private func releaseRetired(_ retired: inout [Entry]) {
         retired.removeAll(keepingCapacity: true)
         state.withLock { swap(&$0.retired, &retired) }
@@ -280,12 +290,21 @@ final class KafkaSubscription: Sendable {
     /// One `rd_kafka_consumer_poll` that waits, then more without waiting, up to `limit` messages,
     /// each decoded while librdkafka still holds it. `recordBytes` becomes the mean payload size of the
     /// turn's records (unchanged when it read none).
-    private func read(upTo limit: Int, into batch: inout [Entry], waitMilliseconds: Int32, fetchingStopped: inout Bool, recordBytes: inout Int) {
+    ///
+    /// Before each record is decoded one settled entry of `retired` is released. Mostly that frees it,
+    /// with its envelope, payload and id, and the new record's allocations of the same sizes take those
+    /// blocks straight back from malloc's per-thread cache; freed in bulk, a turn's entries overflow that
+    /// cache and every free and allocation after it takes the slow path.
+    private func read(
+        upTo limit: Int, into batch: inout [Entry], recycling retired: inout [Entry], waitMilliseconds: Int32,
+        fetchingStopped: inout Bool, recordBytes: inout Int
+    ) {
         batch.removeAll(keepingCapacity: true)
         let turn = ReadTurn(self)
         var payloadBytes = 0
-        let decode = { (record: RDKafkaMessageView) in
+        func decode(_ record: RDKafkaMessageView) -> Entry {
             payloadBytes += record.payload.count
+            _ = retired.popLast()
             return Self.entry(record, turn: turn)
         }
         var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: decode)
@@ -392,14 +411,18 @@ final class KafkaSubscription: Sendable {
         let toPause = state.withLock { state -> [KafkaPartition] in
             var toPause: [KafkaPartition] = []
             state.pending.reserveCapacity(state.pending.count + batch.count)
-            // Records come in runs from one partition: look its assignment up once per run.
-            var run: (location: KafkaPartition, assignment: Assignment?)?
+            // Records come in runs from one partition: look its assignment up once per run. Reached
+            // through optional chaining, which borrows it (a binding per record would retain it).
+            var runLocation: KafkaPartition?
+            var runAssignment: Assignment?
             for entry in batch {
                 let location = entry.location
-                if run?.location != location { run = (location, state.assignments[location]) }
-                guard let assignment = run?.assignment else { continue }
-                assignment.progress.track(entry.offset)
-                entry.assignment = assignment
+                if runLocation != location {
+                    runLocation = location
+                    runAssignment = state.assignments[location]
+                }
+                guard runAssignment?.progress.track(entry.offset) != nil else { continue }
+                entry.assignment = runAssignment
                 if let due = entry.due, due > now || state.held[location] != nil {
                     if state.held[location] == nil { toPause.append(location) }
                     state.held[location, default: []].append(entry)
@@ -494,7 +517,7 @@ final class KafkaSubscription: Sendable {
                     }
                     state.pendingHead += 1
                     // Read under an assignment since revoked: it belongs to another member now.
-                    guard let assignment = entry.assignment, !assignment.revoked else { continue }
+                    guard entry.assignment?.revoked == false else { continue }
                     state.nextTag += 1
                     entry.tag = state.nextTag
                     entry.phase = .inFlight
