@@ -5,8 +5,12 @@ import Courier
 /// persisted → confirmed; not persisted → the broker does not have it, resending is safe (retriable
 /// unless the error is permanent); possibly persisted → outcome unknown, a resend may duplicate.
 enum KafkaDeliveryOutcome {
-    static func error(for report: RDKafkaDeliveryReport, messageID: String, topic: String, transport: String) -> CourierError? {
+    static func error(
+        for report: RDKafkaDeliveryReport, messageID: @autoclosure () -> String, topic: @autoclosure () -> String, transport: String
+    ) -> CourierError? {
         if report.error == RD_KAFKA_RESP_ERR_NO_ERROR || report.status == RD_KAFKA_MSG_STATUS_PERSISTED { return nil }
+        let messageID = messageID()
+        let topic = topic()
         let reason = "\(RDKafkaError.describe(report.error)) (\(RDKafkaError.name(report.error)))"
         if report.status == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED {
             return CourierError.outcomeUnknown(

@@ -217,22 +217,25 @@ final class KafkaProducer: Sendable {
         return Array(messages).withUnsafeBufferPointer(body)
     }
 
-    /// One message's outcome classified: stored (where), or the error to report.
-    func result(of outcome: Outcome?, messageID: String, topic: String) -> Result<(partition: Int32, offset: Int64), CourierError> {
+    /// One message's outcome classified: stored (where), or the error to report. The message's id and
+    /// topic are only read for an error (read for every message, they cost reference counts).
+    func result(
+        of outcome: Outcome?, messageID: @autoclosure () -> String, topic: @autoclosure () -> String
+    ) -> Result<(partition: Int32, offset: Int64), CourierError> {
         switch outcome {
         case .report(let report):
-            if let error = KafkaDeliveryOutcome.error(for: report, messageID: messageID, topic: topic, transport: name) {
+            if let error = KafkaDeliveryOutcome.error(for: report, messageID: messageID(), topic: topic(), transport: name) {
                 return .failure(error)
             }
             return .success((report.partition, report.offset))
         case .refused(let refusal):
-            return .failure(refusalError(refusal, messageID: messageID, topic: topic))
+            return .failure(refusalError(refusal, messageID: messageID(), topic: topic()))
         case .shutDown:
-            return .failure(CourierError.closed("\(name) is shut down; message \(messageID) was not sent", transport: name))
+            return .failure(CourierError.closed("\(name) is shut down; message \(messageID()) was not sent", transport: name))
         case .orphaned(let reason):
-            return .failure(orphanError(reason: reason, messageID: messageID))
+            return .failure(orphanError(reason: reason, messageID: messageID()))
         case nil:
-            return .failure(orphanError(reason: "the batch ended without it", messageID: messageID))
+            return .failure(orphanError(reason: "the batch ended without it", messageID: messageID()))
         }
     }
 

@@ -29,9 +29,12 @@ enum KafkaWireHeaders {
     /// order (so the bytes on the wire do not depend on dictionary order). `recordTimestamp` is what
     /// ``recordTimestamp(of:now:)`` gave for the record: without one, the timestamp is a header.
     static func write(_ envelope: Envelope, recordTimestamp: Int64?, to add: (String, String) -> Void) {
-        add(CourierHeader.id, envelope.id)
-        let hasKey = envelope.idempotencyKey != envelope.id
-        if hasKey { add(CourierHeader.idempotencyKey, envelope.idempotencyKey) }
+        // Each read of an envelope's field is a copy (a reference count): read once.
+        let id = envelope.id
+        let idempotencyKey = envelope.idempotencyKey
+        add(CourierHeader.id, id)
+        let hasKey = idempotencyKey != id
+        if hasKey { add(CourierHeader.idempotencyKey, idempotencyKey) }
         if let correlationID = envelope.correlationID { add(CourierHeader.correlationID, correlationID) }
         if let contentType = envelope.contentType { add(CourierHeader.contentType, contentType) }
         if recordTimestamp == nil { add(CourierHeader.timestamp, String(envelope.timestampMilliseconds)) }

@@ -33,6 +33,16 @@ struct RDKafkaHeaderWriter {
     fileprivate let headers: OpaquePointer
 
     func add(_ name: String, _ value: String) {
+        // A native string lends its UTF-8 in place; only another kind is copied (`withUTF8` mutates, so
+        // it always took a copy, and a reference count, of both strings).
+        var added = false
+        _ = name.utf8.withContiguousStorageIfAvailable { name in
+            _ = value.utf8.withContiguousStorageIfAvailable { value in
+                _ = rd_kafka_header_add(headers, name.baseAddress, name.count, value.baseAddress, value.count)
+                added = true
+            }
+        }
+        if added { return }
         var name = name
         var value = value
         name.withUTF8 { name in
