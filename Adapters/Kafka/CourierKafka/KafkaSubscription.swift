@@ -200,8 +200,9 @@ final class KafkaSubscription: Sendable {
         // `Thread.name` does not reach the kernel on Linux; named, the thread shows in top, perf and gdb.
         courier_name_current_thread("courier-kafka")
         var fullSince: ContinuousClock.Instant?
-        // Reused every turn, so a turn's batch does not allocate (and fault in) a fresh buffer.
-        var batch: [Entry] = []
+        // Reused every turn, so a turn's batch does not allocate (and fault in) a fresh buffer. Optional,
+        // so ``ingest(_:)`` can move each entry out instead of copying it (a retain and a release each).
+        var batch: [Entry?] = []
         batch.reserveCapacity(Self.readBatchLimit)
         var retired: [Entry] = []
         // Set when librdkafka's queue came near one of its limits (its fetchers may have stopped).
@@ -296,16 +297,17 @@ final class KafkaSubscription: Sendable {
     /// blocks straight back from malloc's per-thread cache; freed in bulk, a turn's entries overflow that
     /// cache and every free and allocation after it takes the slow path.
     private func read(
-        upTo limit: Int, into batch: inout [Entry], recycling retired: inout [Entry], waitMilliseconds: Int32,
+        upTo limit: Int, into batch: inout [Entry?], recycling retired: inout [Entry], waitMilliseconds: Int32,
         fetchingStopped: inout Bool, recordBytes: inout Int
     ) {
         batch.removeAll(keepingCapacity: true)
         let turn = ReadTurn(self)
         var payloadBytes = 0
-        func decode(_ record: RDKafkaMessageView) -> Entry {
+        // Appends straight to the batch: a record returned through the poll's result would be copied out of it.
+        func decode(_ record: RDKafkaMessageView) {
             payloadBytes += record.payload.count
             _ = retired.popLast()
-            return Self.entry(record, turn: turn)
+            batch.append(Self.entry(record, turn: turn))
         }
         var result = consumer.poll(timeoutMilliseconds: waitMilliseconds, decode: decode)
         if case .record = result {
@@ -314,17 +316,13 @@ final class KafkaSubscription: Sendable {
             if !fetchingStopped { fetchingStopped = queueNearLimit(recordBytes: recordBytes) }
         }
         while true {
-            switch result {
-            case .record(let entry): batch.append(entry)
-            case .error(let code, let message): report(code, message)
-            case .nothing: break
-            }
+            if case .error(let code, let message) = result { report(code, message) }
             guard case .record = result, batch.count < min(limit, Self.readBatchLimit) else { break }
             result = consumer.poll(timeoutMilliseconds: 0, decode: decode)
         }
         if !batch.isEmpty {
             recordBytes = payloadBytes / batch.count
-            ingest(batch)
+            ingest(&batch)
         }
         batch.removeAll(keepingCapacity: true)
     }
@@ -378,8 +376,14 @@ final class KafkaSubscription: Sendable {
     /// A record decoded straight into the entry that will carry it (the decoded envelope moves in, it is
     /// not copied).
     private static func entry(_ record: RDKafkaMessageView, turn: ReadTurn) -> Entry {
-        KafkaRecordDecoding.decode(record) { envelope, key, deliveryCount, due in
-            Entry(location: record.location, offset: record.offset, envelope: envelope, key: key, deliveryCount: deliveryCount, due: due, turn: turn)
+        // Lent to the closure without a reference count (the caller holds the turn throughout): captured,
+        // it cost a retain and a release per record.
+        let lent = Unmanaged.passUnretained(turn)
+        return KafkaRecordDecoding.decode(record) { envelope, key, deliveryCount, due in
+            Entry(
+                location: record.location, offset: record.offset, envelope: envelope, key: key, deliveryCount: deliveryCount, due: due,
+                turn: lent.takeUnretainedValue()
+            )
         }
     }
 
@@ -406,7 +410,7 @@ final class KafkaSubscription: Sendable {
 
     /// Takes a batch from librdkafka: tracks every offset, holds retry copies that are not yet due
     /// (pausing their partition), queues the rest and hands out what prefetch allows.
-    private func ingest(_ batch: [Entry]) {
+    private func ingest(_ batch: inout [Entry?]) {
         let now = clock.wallClockNow()
         let toPause = state.withLock { state -> [KafkaPartition] in
             var toPause: [KafkaPartition] = []
@@ -415,7 +419,8 @@ final class KafkaSubscription: Sendable {
             // through optional chaining, which borrows it (a binding per record would retain it).
             var runLocation: KafkaPartition?
             var runAssignment: Assignment?
-            for entry in batch {
+            for index in batch.indices {
+                guard let entry = batch[index].take() else { continue }
                 let location = entry.location
                 if runLocation != location {
                     runLocation = location

@@ -99,7 +99,8 @@ final class RDKafkaConsumer: @unchecked Sendable {
         var headers: OpaquePointer?
         if rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR { headers = nil }
         let view = RDKafkaMessageView(
-            topic: value.rkt.map(topicName) ?? "",
+            // A closure, not the method itself: a method reference would retain this consumer per message.
+            topic: value.rkt.map { topicName($0) } ?? "",
             partition: value.partition,
             offset: value.offset,
             key: value.key.map { UnsafeRawBufferPointer(start: $0, count: value.key_len) },
