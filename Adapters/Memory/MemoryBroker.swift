@@ -371,4 +371,10 @@ final class MemoryDelivery: DeliveryHandle {
     func settle(_ action: SettleAction) async throws {
         try member.settle(tag: tag, action)
     }
+
+    /// Every settlement is bookkeeping under the broker's lock: always at once.
+    func settleWithoutWaiting(_ action: SettleAction) throws -> Bool {
+        try member.settle(tag: tag, action)
+        return true
+    }
 }

@@ -63,6 +63,49 @@ struct DeliveryTests {
         await #expect(throws: CourierError.self) { try await delivery.ack() }
     }
 
+    /// A handle that settles acks and rejects at once and leaves the rest to its asynchronous settle,
+    /// recording which path each settlement took.
+    final class SynchronousHandle: DeliveryHandle {
+        let envelope = Envelope(topic: "orders", text: "x")
+        let deliveryCount = 1
+        var source: DeliverySource { DeliverySource(transport: "own", topic: envelope.topic) }
+        let tag: UInt64 = 9
+        let settled = Mutex<[String]>([])
+
+        func settle(_ action: SettleAction) async throws {
+            settled.withLock { $0.append("waiting \(action)") }
+        }
+
+        func settleWithoutWaiting(_ action: SettleAction) throws -> Bool {
+            switch action {
+            case .ack, .reject:
+                try settled.withLock { settled throws(CourierError) in
+                    guard action != .ack || !settled.contains("at once ack") else {
+                        throw CourierError(.invalidSettlement, "delivery 9 was already acknowledged")
+                    }
+                    settled.append("at once \(action)")
+                }
+                return true
+            case .requeue, .redeliver:
+                return false
+            }
+        }
+    }
+
+    @Test func aHandleThatSettlesAtOnceIsNotAskedToWait() async throws {
+        let handle = SynchronousHandle()
+        let delivery = Delivery(handle: handle)
+        try await delivery.ack()
+        try await delivery.nack(requeue: true)
+        try await delivery.reject()
+        try await delivery.redeliver(after: .seconds(2))
+        let redeliver = SettleAction.redeliver(after: .seconds(2), headers: [:])
+        #expect(handle.settled.withLock { $0 } == ["at once ack", "waiting requeue", "at once reject", "waiting \(redeliver)"])
+        // An error from the immediate path reaches the caller, and the waiting path is not tried.
+        await #expect(throws: CourierError.self) { try await delivery.ack() }
+        #expect(handle.settled.withLock { $0 }.count == 4)
+    }
+
     @Test func redeliveryFollowsTheDeliveryCount() {
         let settler = RecordingSettler()
         #expect(!delivery(tag: 1, count: 1, settler: settler).isRedelivery)

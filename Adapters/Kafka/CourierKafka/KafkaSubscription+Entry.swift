@@ -54,11 +54,18 @@ extension KafkaSubscription {
         }
 
         func settle(_ action: SettleAction) async throws {
-            // ack and reject finish at once: called here, not through the asynchronous settle, they
-            // cost no further async frame and executor check per message.
+            if try settleWithoutWaiting(action) { return }
+            try await turn.subscription.settle(self, action)
+        }
+
+        /// ack and reject only mark the offset done; requeue and redeliver may publish a retry copy.
+        func settleWithoutWaiting(_ action: SettleAction) throws -> Bool {
             switch action {
-            case .ack, .reject: try turn.subscription.finish(self)
-            case .requeue, .redeliver: try await turn.subscription.settle(self, action)
+            case .ack, .reject:
+                try turn.subscription.finish(self)
+                return true
+            case .requeue, .redeliver:
+                return false
             }
         }
     }
