@@ -350,12 +350,11 @@ final class KafkaProducer: Sendable {
                 for report in reports {
                     let batchID = report.id >> UInt64(Self.indexBits)
                     if batchID != current.id { current = (batchID, state.pending[batchID]) }
-                    guard let batch = current.batch else { continue }
-                    if batch.record(.report(report), at: Int(report.id & mask)) {
-                        state.pending[batchID] = nil
-                        current = (batchID, nil)
-                        finished.append(batch)
-                    }
+                    // Optional chaining borrows the batch; a binding would retain it for every report.
+                    guard current.batch?.record(.report(report), at: Int(report.id & mask)) == true, let batch = current.batch else { continue }
+                    state.pending[batchID] = nil
+                    current = (batchID, nil)
+                    finished.append(batch)
                 }
                 return finished
             }
