@@ -6,7 +6,7 @@
 # shorter and clearer there than in shell, and python3 is needed anyway for the Python contenders.
 #
 #   bash Benchmarks/run-suite.sh            environment: COURIER_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/),
-#                                           BENCH_RUNS (5), BENCH_AMQP_COUNT (20000), BENCH_KAFKA_COUNT (20000),
+#                                           BENCH_RUNS (5), BENCH_AMQP_COUNT (20000), BENCH_KAFKA_COUNT (100000),
 #                                           BENCH_SIZE (256), BENCH_WINDOW (256), BENCH_PREFETCH (256),
 #                                           BENCH_MEMORY_COUNT (100000), BENCH_PARTITIONS (12),
 #                                           BENCH_LATENCY_RATE (1000 msg/s), BENCH_LATENCY_COUNT (1000 per round),
