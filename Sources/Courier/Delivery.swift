@@ -73,6 +73,7 @@ public protocol DeliveryHandle: AnyObject, Sendable {
 }
 
 extension DeliveryHandle {
+    /// Never settles at once: every settlement goes to ``settle(_:)``.
     public func settleWithoutWaiting(_ action: SettleAction) throws -> Bool { false }
 }
 
