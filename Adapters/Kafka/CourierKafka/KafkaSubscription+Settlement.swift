@@ -44,7 +44,8 @@ extension KafkaSubscription {
             }
             entry.phase = .settled
             state.inFlightCount -= 1
-            // Reached through optional chaining, which borrows the assignment (a binding would retain it).
+            // Loading the entry's assignment (a class `var`) still retains it once per settlement (uprobe
+            // counts); the binding this replaced retained it as well.
             entry.assignment?.settle(entry.offset, toStore: &state.toStore)
             // Released by the poll thread, which allocated it.
             state.retired.append(entry)
