@@ -110,24 +110,38 @@ public struct Envelope: Sendable, Hashable {
     /// ids) rather than `UUID()`, which on Linux opens /dev/urandom on every call: with one id per message
     /// that was a file open per publish.
     public static func makeID() -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { bytes in
-            RandomBytePool.shared.fill(UnsafeMutableRawBufferPointer(bytes))
+        var random: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &random) { bytes in
+            RandomBytePool.shared.fill(bytes)
             bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
             bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
-            return String(unsafeUninitializedCapacity: 36) { text in
-                var written = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        text[written] = UInt8(ascii: "-")
-                        written += 1
-                    }
-                    text[written] = hexDigit(bytes[index] >> 4)
-                    text[written + 1] = hexDigit(bytes[index] & 0x0F)
-                    written += 2
+        }
+        return withUnsafeBytes(of: random) { bytes in
+            String(unsafeUninitializedCapacity: 36) { text in
+                guard let out = text.baseAddress.map(UnsafeMutableRawPointer.init) else { return 0 }
+                // Two digits per byte from a table, stored as one 16-bit write at the byte's place in the
+                // text: the digit-by-digit loop this replaced was a sixth of a publish's Swift instructions.
+                func put(_ index: Int, at offset: Int) {
+                    out.storeBytes(of: hexPairs[Int(bytes[index])].littleEndian, toByteOffset: offset, as: UInt16.self)
                 }
-                return written
+                put(0, at: 0); put(1, at: 2); put(2, at: 4); put(3, at: 6)
+                put(4, at: 9); put(5, at: 11)
+                put(6, at: 14); put(7, at: 16)
+                put(8, at: 19); put(9, at: 21)
+                put(10, at: 24); put(11, at: 26); put(12, at: 28); put(13, at: 30); put(14, at: 32); put(15, at: 34)
+                out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 8, as: UInt8.self)
+                out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 13, as: UInt8.self)
+                out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 18, as: UInt8.self)
+                out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 23, as: UInt8.self)
+                return 36
             }
         }
+    }
+
+    /// The two lowercase hexadecimal digits of every byte: the first in the low byte, so stored
+    /// little-endian they read in text order.
+    private static let hexPairs: [UInt16] = (0...255).map { byte in
+        UInt16(hexDigit(UInt8(byte >> 4))) | UInt16(hexDigit(UInt8(byte & 0x0F))) << 8
     }
 
     /// Seconds since 1970 an envelope's timestamp may have: what milliseconds in 64 bits, JSON numbers and
