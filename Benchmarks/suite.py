@@ -272,6 +272,10 @@ def kafka_suite(binary, work, mock):
         # header Courier adds (`courier-id`, 36 characters), which librdkafka itself charges for.
         produce = programs["raw C"] + ["produce-headers", mock.bootstrap, f"r{round_index}-rawh", str(KAFKA_COUNT), str(SIZE)]
         table.add("confirmed publish", SAME_RECORDS, run(f"Kafka {SAME_RECORDS} produce", client(produce), KAFKA_COUNT), measured)
+        # Not Courier: one Swift thread on librdkafka writing, for every message, the envelope and record Courier
+        # writes and nothing else, the ceiling for any Swift producer of them (ProduceFloor.swift).
+        produce = programs["Courier"] + ["produce-floor", mock.bootstrap, f"r{round_index}-floor", str(KAFKA_COUNT), str(SIZE)]
+        table.add("confirmed publish", ENVELOPE_FLOOR, run(f"Kafka {ENVELOPE_FLOOR} produce", client(produce), KAFKA_COUNT), measured)
         # Every consumer reads what Courier produced (with Courier's headers), each in its own group.
         for contender, program in programs.items():
             tag = {"raw C": "raw", "Courier": "courier", "Python": "python"}[contender]
@@ -403,10 +407,15 @@ def transport_section(title, table, targets):
             lines += [f"Courier / raw C subscribed to the same two topics (the topic and its group's retry topic): **{same:.2f}**.", ""]
         if ENVELOPE_FLOOR in figures and figures.get("raw C"):
             ceiling = figures[ENVELOPE_FLOOR]["rate"]["median"] / figures["raw C"]["rate"]["median"]
+            if step == "consume":
+                what = ("building the envelope Courier hands out for each record, no hand-off, no async settle, no bookkeeping",
+                        "consumer of owned envelopes")
+            else:
+                what = ("building Courier's envelope for each message and writing Courier's record, no batches, outcomes or breaker",
+                        "producer of Courier's records")
             lines += [
-                f"{ENVELOPE_FLOOR} (one Swift thread on librdkafka building the envelope Courier hands out for each record, "
-                f"no hand-off, no async settle, no bookkeeping): **{ceiling:.2f}×** raw C, the ceiling for any Swift consumer "
-                f"of owned envelopes here; Courier reaches {ratio(ENVELOPE_FLOOR) or 0:.2f} of it.",
+                f"{ENVELOPE_FLOOR} (one Swift thread on librdkafka {what[0]}): **{ceiling:.2f}×** raw C, the ceiling for any "
+                f"Swift {what[1]} here; Courier reaches {ratio(ENVELOPE_FLOOR) or 0:.2f} of it.",
                 "",
             ]
         ratio_rows.append((f"{title} {step}", ratio("raw C"), ratio("Python"), targets[step]))
@@ -506,7 +515,8 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
         f"- Kafka (one `courier kafka-mock` cluster, 3 brokers, {PARTITIONS} partitions per topic, librdkafka {shell(['pkg-config', '--modversion', 'rdkafka'])}): "
         f"{KAFKA_COUNT:,} messages of {SIZE} bytes; idempotent producer, acks=all, linger.ms=5, 100 distinct keys; a message counts when its delivery report says stored; "
         "every producer sends one warm-up message and waits for its report before its clock starts; one more raw C producer writes the records Courier writes "
-        "(the `courier-id` header and the record timestamp). Consumers: a group each, offsets stored per message, all reading the topic Courier produced that round, timed from the first message; "
+        "(the `courier-id` header and the record timestamp), and one Swift program without CourierKafka (`CourierKafkaBenchmark produce-floor`) "
+        "writes them on one thread, building the envelope Courier builds for each message. Consumers: a group each, offsets stored per message, all reading the topic Courier produced that round, timed from the first message; "
         "one more raw C consumer subscribes to that topic and Courier's retry topic of its group, as a Courier group subscription does; "
         "and one Swift program without CourierKafka (`CourierKafkaBenchmark consume-floor`) reads it on one thread, building only the envelope "
         "Courier hands out for each record.",
@@ -598,7 +608,7 @@ def main():
         amqp = amqp_suite(arguments.bin, arguments.work, arguments.amqp_port) if "amqp" in parts else None
         kafka = None
         if "kafka" in parts or "latency" in parts:
-            topics = [f"r{r}-{tag}" for r in range(RUNS + 1) for tag in ("raw", "rawh", "courier", "python")] + ["latency"]
+            topics = [f"r{r}-{tag}" for r in range(RUNS + 1) for tag in ("raw", "rawh", "floor", "courier", "python")] + ["latency"]
             try:
                 mock = KafkaMock(arguments.bin, topics)
             except (OSError, RuntimeError) as error:

@@ -10,9 +10,12 @@
 //   CourierKafkaBenchmark consume-floor BOOTSTRAP TOPIC COUNT GROUP [--json]
 //       not CourierKafka: one thread on librdkafka building an owned Envelope per record (EnvelopeFloor.swift),
 //       the ceiling for any Swift consumer that hands out envelopes
+//   CourierKafkaBenchmark produce-floor BOOTSTRAP TOPIC COUNT SIZE [--json]
+//       not CourierKafka: one thread on librdkafka writing, for every message, the Envelope and record the
+//       produce step writes (ProduceFloor.swift), the ceiling for any Swift producer of Courier's records
 //
 // Prints one line in raw_bench's format, or with --json one JSON object:
-// {"side":"courier","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C} (side "swift-envelopes-only" for consume-floor)
+// {"side":"courier","step":"produce","messages":N,"size":B,"msgPerSec":R,"cpuNsPerMsg":C} (side "swift-envelopes-only" for the floors)
 import Courier
 import CourierKafka
 import Foundation
@@ -136,7 +139,7 @@ func report(_ step: String, _ count: Int, size: Int, _ measurement: (seconds: Do
 let json = CommandLine.arguments.contains("--json")
 let arguments = CommandLine.arguments.filter { $0 != "--json" }
 guard arguments.count >= 6, let count = Int(arguments[4]), count > 0 else {
-    fail("usage: CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [BATCH [CONCURRENCY]] [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH] [--json] | consume-floor BOOTSTRAP TOPIC COUNT GROUP [--json]")
+    fail("usage: CourierKafkaBenchmark produce BOOTSTRAP TOPIC COUNT SIZE [BATCH [CONCURRENCY]] [--json] | consume BOOTSTRAP TOPIC COUNT GROUP [PREFETCH] [--json] | consume-floor BOOTSTRAP TOPIC COUNT GROUP [--json] | produce-floor BOOTSTRAP TOPIC COUNT SIZE [--json]")
 }
 func optionalNumber(_ index: Int, default value: Int, _ name: String) -> Int {
     guard arguments.count > index else { return value }
@@ -163,8 +166,13 @@ do {
     case "consume-floor":
         let (received, bytes, measurement) = try consumeFloor(bootstrap: arguments[2], topic: arguments[3], count: count, group: arguments[5])
         report("consume", received, size: received > 0 ? bytes / received : 0, measurement, extra: "(\(bytes) payload bytes)", json: json, side: "swift-envelopes-only")
+    case "produce-floor":
+        guard let size = Int(arguments[5]), size >= 0 else { fail("SIZE must be a number of bytes") }
+        let (delivered, failed, measurement) = try produceFloor(bootstrap: arguments[2], topic: arguments[3], count: count, size: size)
+        report("produce", delivered, size: size, measurement, extra: "(\(failed) failed)", json: json, side: "swift-envelopes-only")
+        if failed > 0 { exit(1) }
     default:
-        fail("mode must be produce, consume or consume-floor")
+        fail("mode must be produce, consume, consume-floor or produce-floor")
     }
 } catch {
     fail("\(error)")
