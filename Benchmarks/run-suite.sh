@@ -11,7 +11,8 @@
 #                                           BENCH_MEMORY_COUNT (100000), BENCH_PARTITIONS (12),
 #                                           BENCH_LATENCY_RATE (1000 msg/s), BENCH_LATENCY_COUNT (1000 per round),
 #                                           BENCH_PIN (1: brokers on CPU 0, clients on CPU 1), BENCH_OUTPUT (BENCHMARKS.md),
-#                                           BENCH_NOTE (a line for the Machine section, e.g. what else ran)
+#                                           BENCH_NOTE (a line for the Machine section, e.g. what else ran);
+#                                           needs valgrind for the Kafka instruction counts (installed here when missing)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SWIFT=${SWIFT:-swift}
@@ -20,7 +21,7 @@ export COURIER_AMQP_URL=${COURIER_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
 # The contenders' Debian packages; quiet when present (as .ci/install-deps).
 bash .ci/install-deps
 missing=()
-for pkg in python3 python3-pika python3-confluent-kafka util-linux; do
+for pkg in python3 python3-pika python3-confluent-kafka util-linux valgrind; do
     [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true) == ii* ]] || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -485,7 +485,57 @@ def latency_section(results):
     return lines
 
 
-def write_report(started, finished, load_before, load_after, memory, amqp, kafka, latency):
+def instructions_suite():
+    """Instructions per message for raw C and the Swift floors, counted by callgrind (Benchmarks/Kafka/instructions.sh)."""
+    log("Kafka: instructions per message (callgrind)")
+    if not shutil.which("valgrind"):
+        failures.append("Kafka instructions: valgrind is missing (as root: apt-get install -y valgrind)")
+        return None
+    script = os.path.join(ROOT, "Benchmarks", "Kafka", "instructions.sh")
+    try:
+        done = subprocess.run(["bash", script], capture_output=True, text=True, timeout=1200)
+    except subprocess.TimeoutExpired:
+        failures.append("Kafka instructions: instructions.sh took more than 20 minutes")
+        return None
+    if done.returncode != 0:
+        failures.append(f"Kafka instructions: instructions.sh failed: {done.stderr.strip()[-300:]}")
+        return None
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return {f"{row['side']} {row['step']}": row["instructionsPerMessage"] for row in rows}
+
+
+def instructions_section(counts):
+    if not counts:
+        return []
+    lines = [
+        "## Kafka: instructions per message (callgrind)",
+        "",
+        "`Benchmarks/Kafka/instructions.sh`: valgrind's callgrind over the whole process (librdkafka's threads included), "
+        "runs of 20,000 and 100,000 messages against one `courier kafka-mock` cluster, the difference over 80,000 "
+        "(start-up and group join cancel out). Counts do not drift with the host as times do. CourierKafka itself cannot "
+        "run under valgrind 3.19 (an internal error on Swift's concurrency runtime); the Swift floors use none of it.",
+        "",
+        "| step | raw C | raw C doing Courier's part | Swift floor | raw C / floor | target for Courier |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for step, part, target in (("produce", "raw-headers", 0.7), ("consume", "raw-owned", 0.8)):
+        raw, same, floor = (counts.get(f"{side} {step}") for side in ("raw", part, "swift-envelopes-only"))
+        if not (raw and same and floor):
+            lines.append(f"| {step} | missing | | | | |")
+            continue
+        lines.append(f"| {step} | {raw:,} | {same:,} ({raw / same:.2f}) | {floor:,} | **{raw / floor:.2f}** | ≥ {target} |")
+    lines += [
+        "",
+        "Raw C doing Courier's part: writing Courier's records (the `courier-id` header and the record timestamp) on produce; "
+        "copying each record's payload and id out (`consume-owned`) on consume. The Swift floors are the `produce-floor` and "
+        "`consume-floor` programs of the Kafka section: Courier's envelope for each message on one thread, nothing else. "
+        "CourierKafka does that work and more, so its ratio to raw C cannot exceed the floor's by work alone.",
+        "",
+    ]
+    return lines
+
+
+def write_report(started, finished, load_before, load_after, memory, amqp, kafka, latency, instructions=None):
     host = machine()
     lines = [
         "# Courier benchmarks",
@@ -555,7 +605,7 @@ def write_report(started, finished, load_before, load_after, memory, amqp, kafka
         verdict = "no figures" if overhead is None else f"{overhead:.0f} ns/msg, {'met' if overhead <= target else '**missed**'}"
         lines.append(f"| memory {label} pipeline overhead | {verdict} | ≤ {target} ns | | |")
     lines.append("")
-    lines += memory_lines + sections + latency_section(latency)
+    lines += memory_lines + sections + instructions_section(instructions) + latency_section(latency)
     analysis = os.path.join(ROOT, "Benchmarks", "ANALYSIS.md")
     if os.path.exists(analysis):
         with open(analysis) as notes:
@@ -571,7 +621,7 @@ def main():
     parser.add_argument("--bin", required=True, help="release bin path with courier, CourierAMQPBenchmark, CourierKafkaBenchmark")
     parser.add_argument("--work", required=True, help="folder with the compiled amqp_raw_bench and kafka_raw_bench")
     parser.add_argument("--amqp-port", type=int, default=5672)
-    parser.add_argument("--only", default="memory,amqp,kafka,latency", help="comma-separated parts to run")
+    parser.add_argument("--only", default="memory,amqp,kafka,latency,instructions", help="comma-separated parts to run")
     parser.add_argument("--results", default=os.path.join(ROOT, ".build", "bench-results.json"), help="where the raw figures are kept")
     parser.add_argument("--report-only", action="store_true", help="rewrite BENCHMARKS.md from --results without measuring (e.g. after editing ANALYSIS.md)")
     arguments = parser.parse_args()
@@ -590,6 +640,7 @@ def main():
         write_report(
             datetime.datetime.fromisoformat(kept["started"]), datetime.datetime.fromisoformat(kept["finished"]),
             kept["loadBefore"], kept["loadAfter"], tuple(kept["memory"]), tables[0], tables[1], [tuple(item) for item in kept["latency"]],
+            kept.get("instructions"),
         )
         return 0
     parts = set(arguments.only.split(","))
@@ -620,6 +671,7 @@ def main():
         if mock:
             mock.close()
         unpin(broker_pid)
+    instructions = instructions_suite() if "instructions" in parts else None
     load_after = " ".join(f"{value:.2f}" for value in os.getloadavg())
     finished = datetime.datetime.now(datetime.timezone.utc)
     os.makedirs(os.path.dirname(arguments.results), exist_ok=True)
@@ -627,9 +679,9 @@ def main():
         json.dump({
             "started": started.isoformat(), "finished": finished.isoformat(), "loadBefore": load_before, "loadAfter": load_after,
             "memory": memory, "amqp": amqp.rounds if amqp else None, "kafka": kafka.rounds if kafka else None,
-            "latency": latency, "failures": failures, "settings": {name: globals()[name] for name in SETTING_NAMES},
+            "latency": latency, "instructions": instructions, "failures": failures, "settings": {name: globals()[name] for name in SETTING_NAMES},
         }, saved)
-    write_report(started, finished, load_before, load_after, memory, amqp, kafka, latency)
+    write_report(started, finished, load_before, load_after, memory, amqp, kafka, latency, instructions)
     for failure in failures:
         log(f"failed: {failure}")
     return 1 if failures else 0
