@@ -60,7 +60,7 @@ done
 
 for key in "${!TOTAL[@]}"; do
     IFS=, read -r side step count <<< "$key"
-    [[ $count == "$LARGE" ]] && echo "$side $step ${TOTAL[$side,$step,$SMALL]} ${TOTAL[$key]}"
+    if [[ $count == "$LARGE" ]]; then echo "$side $step ${TOTAL[$side,$step,$SMALL]} ${TOTAL[$key]}"; fi
 done | python3 -c '
 import json, sys
 small, large = int(sys.argv[1]), int(sys.argv[2])
