@@ -60,15 +60,6 @@ private func envelope(of message: UnsafeMutablePointer<rd_kafka_message_t>, topi
     return Envelope(topic: topic, payload: payload, id: id, timestamp: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
 }
 
-/// `courier-id` as a C string of its own: a Swift string passed for a C string is copied into a new
-/// array on every call (about 580 instructions per record here, counted with callgrind).
-nonisolated(unsafe) let idHeaderName: UnsafePointer<CChar> = {
-    let bytes = Array(CourierHeader.id.utf8CString)
-    let name = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count)
-    name.initialize(from: bytes, count: bytes.count)
-    return UnsafePointer(name)
-}()
-
 /// A librdkafka group consumer subscribed to one topic, configured as raw_bench's `consume`.
 private final class FloorConsumer {
     let handle: OpaquePointer
@@ -79,19 +70,7 @@ private final class FloorConsumer {
             "enable.auto.offset.store": "false", "enable.auto.commit": "true", "auto.commit.interval.ms": "1000",
             "fetch.wait.max.ms": "100",
         ]
-        guard let configuration = rd_kafka_conf_new() else { throw FloorError("rd_kafka_conf_new failed") }
-        var error = [CChar](repeating: 0, count: 512)
-        for (name, value) in properties {
-            guard rd_kafka_conf_set(configuration, name, value, &error, error.count) == RD_KAFKA_CONF_OK else {
-                rd_kafka_conf_destroy(configuration)
-                throw FloorError(text(of: error))
-            }
-        }
-        // On success rd_kafka_new takes the configuration over; on failure it stays the caller's.
-        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, configuration, &error, error.count) else {
-            rd_kafka_conf_destroy(configuration)
-            throw FloorError(text(of: error))
-        }
+        let handle = try floorClient(RD_KAFKA_CONSUMER, floorConfiguration(properties))
         self.handle = handle
         rd_kafka_poll_set_consumer(handle)
         let topics = rd_kafka_topic_partition_list_new(1)
@@ -108,14 +87,4 @@ private final class FloorConsumer {
         rd_kafka_consumer_close(handle)
         rd_kafka_destroy(handle)
     }
-}
-
-/// A NUL-terminated C string from a librdkafka error buffer.
-func text(of buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-struct FloorError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

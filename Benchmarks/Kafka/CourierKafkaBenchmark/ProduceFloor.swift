@@ -50,14 +50,7 @@ private final class FloorProducer {
             "bootstrap.servers": bootstrap, "enable.idempotence": "true", "acks": "all", "linger.ms": "5",
             "message.timeout.ms": "10000",
         ]
-        guard let configuration = rd_kafka_conf_new() else { throw FloorError("rd_kafka_conf_new failed") }
-        var error = [CChar](repeating: 0, count: 512)
-        for (name, value) in properties {
-            guard rd_kafka_conf_set(configuration, name, value, &error, error.count) == RD_KAFKA_CONF_OK else {
-                rd_kafka_conf_destroy(configuration)
-                throw FloorError(text(of: error))
-            }
-        }
+        let configuration = try floorConfiguration(properties)
         counts = .allocate(capacity: 1)
         counts.initialize(to: FloorReports())
         rd_kafka_conf_set_opaque(configuration, counts)
@@ -69,12 +62,12 @@ private final class FloorProducer {
                 reports.pointee.failed += 1
             }
         }
-        guard let handle = rd_kafka_new(RD_KAFKA_PRODUCER, configuration, &error, error.count) else {
-            rd_kafka_conf_destroy(configuration)
+        do {
+            handle = try floorClient(RD_KAFKA_PRODUCER, configuration)
+        } catch {
             counts.deallocate()
-            throw FloorError(text(of: error))
+            throw error
         }
-        self.handle = handle
     }
 
     /// Writes `envelope` as Courier writes it; waits for room when librdkafka's queue is full.
