@@ -114,9 +114,8 @@ static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
     }
 }
 
-/* A 36-character id in UUID form from `index`, formatted by hand as Courier's Envelope.makeID formats its
- * random bytes, the index in both
- * halves as before (snprintf took about 1,200 instructions a message, several times Courier's id). */
+/* A 36-character id in UUID form with `index` in both halves, formatted by hand as Courier's Envelope.makeID
+ * formats its random bytes (snprintf took about 1,200 instructions a message, several times Courier's id). */
 static void format_id(char id[37], unsigned long index) {
     static const char digits[] = "0123456789abcdef";
     memcpy(id, "00000000-0000-4000-8000-000000000000", 37);
