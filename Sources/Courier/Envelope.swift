@@ -120,7 +120,7 @@ public struct Envelope: Sendable, Hashable {
             String(unsafeUninitializedCapacity: 36) { text in
                 guard let out = text.baseAddress.map(UnsafeMutableRawPointer.init) else { return 0 }
                 // Two digits per byte from a table, stored as one 16-bit write at the byte's place in the
-                // text: the digit-by-digit loop this replaced was a sixth of a publish's Swift instructions.
+                // text: about 180 instructions an id, against 540 for the digit-by-digit loop (callgrind).
                 func put(_ index: Int, at offset: Int) {
                     out.storeBytes(of: hexPairs[Int(bytes[index])].littleEndian, toByteOffset: offset, as: UInt16.self)
                 }
